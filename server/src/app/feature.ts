@@ -1,0 +1,40 @@
+/**
+ * How the server is composed: each surface (connectors, GraphQL, dashboard, cluster) is a Feature
+ * that registers its HTTP routes, WebSocket upgrades and readiness checks on the AppContext.
+ * app.ts lists the features; adding one is one line there.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { EngineApi } from '../engine/types.js';
+import type { Auth } from '../auth/auth.js';
+
+export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface AppContext {
+  readonly config: Config;
+  readonly engine: EngineApi;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly auth: Auth;
+  /** Route requests whose path starts with `prefix` (longest prefix wins). */
+  route(prefix: string, handler: HttpHandler): void;
+  /** Handle WebSocket upgrades on exactly this path. */
+  upgrade(path: string, handler: UpgradeHandler): void;
+  /** A check that must pass for /readyz; returns null when fine, or why not. */
+  readyCheck(name: string, check: () => string | null): void;
+  /** Named status of a connector for /metrics, /readyz and the dashboard. */
+  connectorStatus(name: string, status: () => { state: string; connections: number }): void;
+}
+
+export interface FeatureHandle {
+  stop(): Promise<void>;
+}
+
+export interface Feature {
+  readonly name: string;
+  start(ctx: AppContext): Promise<FeatureHandle | void>;
+}

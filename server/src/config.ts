@@ -1,0 +1,81 @@
+/** Configuration from the environment (the public contract's variables), with clear errors. */
+import { HextwinError } from '@hextwin/shared';
+import { hostname } from 'node:os';
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  modelsDir: string | undefined;
+  maxBodyBytes: number;
+  mqttUrl: string | undefined;
+  natsUrl: string | undefined;
+  nodeId: string;
+  authFile: string | undefined;
+  logLevel: string;
+  /** run the built-in simulator (pnpm demo) */
+  demo: boolean;
+  /** load the sample models */
+  sampleModels: boolean;
+  /** max messages waiting in mailboxes before connectors are told to back off */
+  maxQueued: number;
+  /** ms between checkpoints of twin state */
+  checkpointMs: number;
+  /** per-connection message rate limit (messages/s), 0 = unlimited */
+  rateLimit: number;
+  /** directory of the built dashboard */
+  webDir: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new HextwinError('CONFIG_INVALID', `${name}=${JSON.stringify(raw)} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (!raw) return undefined;
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new HextwinError('CONFIG_INVALID', `${name}=${JSON.stringify(raw)} is not a URL`);
+  }
+  if (!protocols.includes(u.protocol)) throw new HextwinError('CONFIG_INVALID', `${name} must use ${protocols.join(' or ')}, got ${u.protocol}`);
+  return raw;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 4000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const logLevel = env.LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new HextwinError('CONFIG_INVALID', `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    port,
+    host,
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    modelsDir: env.MODELS_DIR ? path.resolve(env.MODELS_DIR) : undefined,
+    maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    mqttUrl: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
+    natsUrl: url(env, 'NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']),
+    nodeId: env.NODE_ID || `${hostname()}-${port}`,
+    authFile: env.AUTH_FILE || undefined,
+    logLevel,
+    demo: env.HEXTWIN_DEMO === '1',
+    sampleModels: env.HEXTWIN_SAMPLE_MODELS !== '0',
+    maxQueued: int(env, 'MAX_QUEUED', 500_000, 1_000, 100_000_000),
+    checkpointMs: int(env, 'CHECKPOINT_MS', 2_000, 10, 3_600_000),
+    rateLimit: int(env, 'RATE_LIMIT', 200_000, 0, 100_000_000),
+    webDir: env.WEB_DIR || undefined,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The state store: the durable home of twin state and of accepted-but-unapplied messages.
+ * Implementations: memory (workbench, tests), lmdb (embedded), and the cluster's NATS store.
+ * Every implementation passes the shared contract suite (store-contract.ts).
+ *
+ * Ordering rule the engine relies on: writes become durable in the order they were issued, so
+ * a checkpoint that is durable implies every log append issued before it is durable too.
+ */
+import type { Envelope, SourceRef } from '../engine/types.js';
+
+/** One write-ahead log record: a batch of envelopes accepted together. */
+export interface LogRecord {
+  /** position of the first envelope; envelope i has position pos + i */
+  pos: number;
+  envelopes: Envelope[];
+  source?: SourceRef | null;
+  /** twin-to-twin hop count of internal messages (0 for external) */
+  hops?: number;
+}
+
+export interface StoredTimer {
+  name: string;
+  due: number;
+  /** period in ms for recurring timers */
+  every?: number;
+}
+
+export interface StoredTwin {
+  model: string;
+  id: string;
+  state: unknown;
+  /** position of the last envelope applied to this twin */
+  lastPos: number;
+  createdAt: number;
+  updatedAt: number;
+  version: number;
+  timers?: StoredTimer[];
+  source?: SourceRef | null;
+  lastError?: { at: number; code: string; message: string } | null;
+}
+
+export interface Tombstone {
+  model: string;
+  id: string;
+  lastPos: number;
+}
+
+export interface Checkpoint {
+  twins: StoredTwin[];
+  removed: Tombstone[];
+  /** internal (twin-to-twin) messages not yet applied: they exist nowhere else */
+  pending: LogRecord[];
+  /** every log record and tombstone below this position may be dropped */
+  truncateBelow: number;
+  /** the next position the engine will hand out */
+  nextPos: number;
+}
+
+/** A small durable key/value table (alerts, command queues, per-model shared data). */
+export interface DurableTable<V> {
+  get(key: string): V | undefined;
+  put(key: string, value: V): void;
+  delete(key: string): void;
+  /** entries whose key starts with `prefix`, in key order */
+  entries(prefix?: string): Iterable<[string, V]>;
+}
+
+export interface TwinStore {
+  readonly kind: string;
+  open(): Promise<void>;
+  /** Append one log record; resolves once it is durable. */
+  append(record: LogRecord): Promise<void>;
+  /** Log records at or after `fromPos`, in order. */
+  readLog(fromPos: number): AsyncIterable<LogRecord>;
+  /** Write a checkpoint atomically; resolves once durable. */
+  checkpoint(cp: Checkpoint): Promise<void>;
+  loadTwins(): AsyncIterable<StoredTwin>;
+  loadTombstones(): Promise<Tombstone[]>;
+  /** Meta of the last checkpoint (nextPos, truncateBelow), or undefined on an empty store. */
+  loadMeta(): Promise<{ nextPos: number; truncateBelow: number } | undefined>;
+  /** Resolves once every write issued so far is durable. */
+  flushed(): Promise<void>;
+  table<V>(name: string): DurableTable<V>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,22 @@
+export type { TwinKey } from './twin-key.js';
+export { keyString, parseKeyString, twinHash } from './twin-key.js';
+export { PARTITIONS, partition } from './partition.js';
+export { ErrorCodes, HextwinError, isHextwinError, toCoded } from './errors.js';
+export type { ErrorCode, ErrorBody } from './errors.js';
+export type { JsonValue, JsonObject, JsonPrimitive } from './json.js';
+export { defineModel, Severity, SEVERITY_RANK, isModelName, isTwinId, eventTime } from './model.js';
+export type {
+  ModelDefinition,
+  TwinContext,
+  InitContext,
+  AlertInput,
+  ProcessResult,
+  LogLevel,
+  TimerMode,
+  SharedData,
+  ReferenceRow,
+  ReferenceDataSpec,
+  JsonSchema,
+} from './model.js';
+export { tumblingWindows, slidingWindows, sessionWindows, RingBuffer, pushBounded } from './windows.js';
+export type { Window } from './windows.js';

@@ -1,0 +1,124 @@
+/**
+ * The model API: everything a model author needs, and nothing of the platform's internals.
+ *
+ * A model turns the messages of one data source into the state of its twin. The platform calls
+ * `init` when the first message for an id arrives, then `process` with batches of that twin's
+ * messages in arrival order. One twin never runs two batches at once; different twins run side
+ * by side. Read time from `ctx.now()` or from the messages themselves, never from `Date.now()`:
+ * the engine clock is virtual in tests and simulations.
+ */
+import type { JsonValue } from './json.js';
+
+export const Severity = { INFO: 'INFO', WARNING: 'WARNING', ERROR: 'ERROR', CRITICAL: 'CRITICAL' } as const;
+export type Severity = (typeof Severity)[keyof typeof Severity];
+export const SEVERITY_RANK: Record<Severity, number> = { INFO: 0, WARNING: 1, ERROR: 2, CRITICAL: 3 };
+
+/** What `process` and `onTimer` tell the engine: keep the new state, nothing changed, or delete the twin. */
+export type ProcessResult = 'update' | 'none' | 'remove';
+
+export interface AlertInput {
+  severity: Severity;
+  title: string;
+  message?: string;
+  data?: JsonValue;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type TimerMode = 'once' | 'recurring';
+
+/** Per-model key/value data shared by all twins of a model; durable. */
+export interface SharedData {
+  get<T extends JsonValue = JsonValue>(key: string): T | undefined;
+  set(key: string, value: JsonValue): void;
+  delete(key: string): void;
+}
+
+/** A row of reference data (CSV or JSON) for this twin, or undefined when none matches its id. */
+export type ReferenceRow = Record<string, JsonValue>;
+
+export interface TwinContext {
+  readonly model: string;
+  readonly id: string;
+  /** The engine clock in epoch milliseconds (virtual in tests and simulations). */
+  now(): number;
+  /** Send a command back to the device, through the connector it came from (or queued for REST pull). */
+  sendToSource(command: JsonValue): void;
+  /** Send a message to another twin (created if missing). Processed after this batch, in order. */
+  sendToTwin(model: string, id: string, message: JsonValue): void;
+  alert(alert: AlertInput): void;
+  log(level: LogLevel, text: string): void;
+  /** Start (or restart) a named timer that calls `onTimer` after `ms`. Persisted with the twin. */
+  startTimer(name: string, ms: number, mode?: TimerMode): void;
+  stopTimer(name: string): void;
+  hasTimer(name: string): boolean;
+  /** Remove a twin (this one or another) after this batch. */
+  removeTwin(model: string, id: string): void;
+  readonly shared: SharedData;
+  /** This twin's reference-data row, when the model declares reference data. */
+  readonly reference: ReferenceRow | undefined;
+}
+
+export interface InitContext {
+  readonly model: string;
+  readonly id: string;
+  now(): number;
+  readonly reference: ReferenceRow | undefined;
+}
+
+/** A JSON Schema (draft 2020-12 subset) describing messages or state. */
+export type JsonSchema = { [key: string]: JsonValue | JsonSchema };
+
+export interface ReferenceDataSpec {
+  /** Path to a .csv or .json file; relative paths resolve against the process working directory or MODELS_DIR. */
+  file: string;
+  /** Column or property holding the twin id. Default "id". */
+  idField?: string;
+  /** Create a twin (init only) for every row at start. */
+  precreate?: boolean;
+}
+
+export interface ModelDefinition<S = any, M = any> {
+  /** Unique model name: letters, digits, '-', '_', '.'. */
+  readonly name: string;
+  init(id: string, ctx: InitContext): S;
+  process(ctx: TwinContext, state: S, messages: M[]): ProcessResult | Promise<ProcessResult>;
+  onTimer?(ctx: TwinContext, state: S, timer: string): ProcessResult | Promise<ProcessResult>;
+  /** Where the twin is, for maps and geo queries. */
+  location?(state: S): { lat: number; lng: number } | undefined;
+  /** Validates each incoming message; a failing message is refused with INVALID_MESSAGE naming the field. */
+  messageSchema?: JsonSchema;
+  /** Describes the state, for typed GraphQL types and filters. */
+  stateSchema?: JsonSchema;
+  reference?: ReferenceDataSpec;
+  description?: string;
+}
+
+const MODEL_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/** Declare a model. Checks the definition's shape so mistakes surface at load, not at the first message. */
+export function defineModel<S, M = unknown>(def: ModelDefinition<S, M>): ModelDefinition<S, M> {
+  if (!MODEL_NAME.test(def.name)) throw new Error(`model name "${def.name}" must match ${MODEL_NAME}`);
+  if (typeof def.init !== 'function') throw new Error(`model ${def.name}: init must be a function`);
+  if (typeof def.process !== 'function') throw new Error(`model ${def.name}: process must be a function`);
+  return def;
+}
+
+export function isModelName(name: string): boolean {
+  return MODEL_NAME.test(name);
+}
+
+/** Twin ids: 1 to 256 characters, printable, no control characters. */
+export function isTwinId(id: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return id.length > 0 && id.length <= 256 && !/[\u0000-\u001f\u007f]/.test(id);
+}
+
+/** Event time of a message field given as epoch ms or an ISO 8601 string; undefined when absent or invalid. */
+export function eventTime(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string') {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? undefined : t;
+  }
+  return undefined;
+}
