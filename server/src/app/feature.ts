@@ -14,6 +14,14 @@ import type { Auth } from '../auth/auth.js';
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
+/** Demo scenarios an operator can trigger (a grid attack, a gas leak, ...), registered by the simulator. */
+export interface ScenarioRegistry {
+  register(name: string, description: string, run: () => Promise<void>): void;
+  list(): { name: string; description: string }[];
+  /** throws NOT_FOUND for an unknown scenario */
+  trigger(name: string): Promise<void>;
+}
+
 export interface AppContext {
   readonly config: Config;
   readonly engine: EngineApi;
@@ -28,6 +36,11 @@ export interface AppContext {
   readyCheck(name: string, check: () => string | null): void;
   /** Named status of a connector for /metrics, /readyz and the dashboard. */
   connectorStatus(name: string, status: () => { state: string; connections: number }): void;
+  /** The current connector statuses. */
+  connectors(): { name: string; state: string; connections: number }[];
+  readonly scenarios: ScenarioRegistry;
+  /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */
+  address(): { host: string; port: number };
 }
 
 export interface FeatureHandle {
