@@ -98,6 +98,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     connectors: () => [...connectorStatus].map(([name, s]) => ({ name, ...s() })),
     scenarios: scenarioRegistry(),
     address: () => listenAddr,
+    countError: (code) => engine.metrics.errors.labels(code).inc(),
   };
 
   server.on('request', (req, res) => {
