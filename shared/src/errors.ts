@@ -27,6 +27,7 @@ export const ErrorCodes = {
   NOT_READY: { status: 503, message: 'The server is still restoring state.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down.' },
   STORE_FAILED: { status: 500, message: 'The state store failed to write.' },
+  CLUSTER_UNAVAILABLE: { status: 503, message: 'The cluster cannot take or answer this right now; retry shortly.' },
   CONFIG_INVALID: { status: 500, message: 'A configuration value is not valid.' },
   INTERNAL: { status: 500, message: 'Unexpected error.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -14,16 +14,17 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import {
   HextwinError,
-  isModelName,
   isTwinId,
   toCoded,
   type JsonValue,
   type ModelDefinition,
   type ProcessResult,
+  type ReferenceRow,
   type Severity,
 } from '@hextwin/shared';
 import { BatchContext, type ContextHost } from './context.js';
 import { CompiledModel } from './compiled-model.js';
+import { validateEnvelopes } from './validate.js';
 import { Twin, type LogRecordRef, type MailItem } from './twin.js';
 import { TimerHeap } from './timer-heap.js';
 import { AlertLog } from './alert-log.js';
@@ -65,6 +66,41 @@ export interface EngineOptions {
   nodeTag?: string;
   /** ms of work per scheduler slice before yielding to I/O */
   sliceMs?: number;
+  /** metrics shared by several engines (the cluster runs one engine per partition); default: own, on `registry` */
+  metrics?: EngineMetrics;
+  /** reference data loaded once for several engines; default: each engine loads and watches the files itself */
+  reference?: ReferenceSource;
+  /** where twins live when this engine hosts only some of them (a cluster partition); default: every twin is local */
+  route?: TwinRoute;
+}
+
+/** Reference rows by model, loaded and watched by whoever hosts several engines. */
+export interface ReferenceSource {
+  rows(model: string): Map<string, ReferenceRow> | undefined;
+  /** called with the model name after its rows were reloaded; returns an unsubscribe function */
+  onReload(listener: (model: string) => void): () => void;
+}
+
+/** A twin-to-twin message or removal for a twin hosted elsewhere, made durable by the checkpoint that holds it. */
+export interface ForwardItem {
+  /** this engine's position of the item: unique, never reused once checkpointed */
+  pos: number;
+  envelope: Envelope;
+  control?: 'remove';
+  hops: number;
+  source: SourceRef | null;
+}
+
+/**
+ * Routing of twin-to-twin messages when this engine hosts only some twins. Items for other twins
+ * are held until a checkpoint that contains them is durable, then handed to `forward`; they stay
+ * pending (and in every later checkpoint) until `forward` resolves, so a crash re-forwards them.
+ */
+export interface TwinRoute {
+  isLocal(model: string, id: string): boolean;
+  forward(items: ForwardItem[]): Promise<void>;
+  /** ms to wait before the checkpoint that releases newly queued items (default 20) */
+  delayMs?: number;
 }
 
 type MsgItem = Extract<MailItem, { kind: 'msg' }>;
@@ -88,6 +124,8 @@ export class Engine implements EngineApi, ContextHost {
   private readonly sliceMs: number;
   private readonly baseDir: string;
   private readonly nodeTag: string;
+  private readonly referenceSource: ReferenceSource | undefined;
+  private readonly route: TwinRoute | undefined;
 
   private nextPos = 1;
   /** log records with envelopes not yet applied, in position order */
@@ -95,6 +133,9 @@ export class Engine implements EngineApi, ContextHost {
   private pendingHead = 0;
   /** twin-to-twin messages and removals not yet applied, by position (insertion order = position order) */
   private internalPending = new Map<number, { envelope: Envelope; control?: 'remove'; hops: number; source: SourceRef | null }>();
+  /** positions of internalPending items for twins hosted elsewhere, waiting for a checkpoint */
+  private outbox: number[] = [];
+  private forwardTimer: NodeJS.Timeout | null = null;
   private dirty = new Set<Twin>();
   private removedSinceCheckpoint: Tombstone[] = [];
   private tombstones = new Map<string, number>();
@@ -136,7 +177,9 @@ export class Engine implements EngineApi, ContextHost {
     this.sliceMs = opts.sliceMs ?? 10;
     this.baseDir = opts.baseDir ?? process.cwd();
     this.nodeTag = opts.nodeTag ?? '';
-    this.metrics = new EngineMetrics(this.registry, {
+    this.referenceSource = opts.reference;
+    this.route = opts.route;
+    this.metrics = opts.metrics ?? new EngineMetrics(this.registry, {
       twins: () => new Map([...this.compiled.values()].map((m) => [m.name, m.twins.size])),
       queued: () => this.queued,
     });
@@ -152,7 +195,9 @@ export class Engine implements EngineApi, ContextHost {
     for (const def of this.defs) {
       if (this.compiled.has(def.name)) throw new Error(`two models are named "${def.name}"`);
       const cm = new CompiledModel(def, sharedTable);
-      if (def.reference) {
+      if (def.reference && this.referenceSource) {
+        cm.reference = this.referenceSource.rows(def.name);
+      } else if (def.reference) {
         const { file, rows } = loadReferenceFile(def.reference, this.baseDir);
         cm.reference = rows;
         const spec = def.reference;
@@ -168,6 +213,16 @@ export class Engine implements EngineApi, ContextHost {
         );
       }
       this.compiled.set(def.name, cm);
+    }
+    if (this.referenceSource) {
+      this.unwatch.push(
+        this.referenceSource.onReload((model) => {
+          const cm = this.compiled.get(model);
+          if (!cm) return;
+          cm.reference = this.referenceSource!.rows(model);
+          if (cm.def.reference?.precreate && this.ready_) this.precreate(cm);
+        }),
+      );
     }
     this.alertLog = new AlertLog(this.store.table<AlertRecord>('alerts'), this.nodeTag);
     this.alertLog.restore();
@@ -211,6 +266,7 @@ export class Engine implements EngineApi, ContextHost {
     this.stopped = true;
     this.ready_ = false;
     if (this.checkpointTimer) clearInterval(this.checkpointTimer);
+    if (this.forwardTimer) clearTimeout(this.forwardTimer);
     for (const u of this.unwatch) u();
     this.timerWake?.();
     await this.idle();
@@ -248,16 +304,7 @@ export class Engine implements EngineApi, ContextHost {
 
   /** Validate every envelope first: a batch is accepted whole or not at all. */
   validate(envelopes: Envelope[]): void {
-    for (let i = 0; i < envelopes.length; i++) {
-      const e = envelopes[i]!;
-      const cm = this.compiled.get(e.model);
-      if (!cm) {
-        throw new HextwinError(isModelName(String(e.model)) ? 'UNKNOWN_MODEL' : 'INVALID_ID', `no model named ${JSON.stringify(e.model)}`, { details: { index: i } });
-      }
-      if (typeof e.id !== 'string' || !isTwinId(e.id)) throw new HextwinError('INVALID_ID', `invalid twin id ${JSON.stringify(e.id)}`, { details: { index: i } });
-      if (e.message === undefined) throw new HextwinError('INVALID_MESSAGE', `${e.model}/${e.id}: message is missing`, { details: { index: i } });
-      cm.check(e.message, envelopes.length > 1 ? `${e.id} (item ${i})` : e.id);
-    }
+    validateEnvelopes(this.compiled, envelopes);
   }
 
   async ingest(envelopes: Envelope[], options?: IngestOptions): Promise<void> {
@@ -292,6 +339,51 @@ export class Engine implements EngineApi, ContextHost {
       throw new HextwinError('STORE_FAILED', undefined, { cause: e });
     }
     this.metrics.storeCommitSeconds.observe((performance.now() - t0) / 1000);
+  }
+
+  /**
+   * Enqueue a record that is already durable elsewhere (the cluster's JetStream log), without
+   * appending it to the store. Envelopes were validated when they were accepted; those of a model
+   * this engine does not run are counted and skipped. Returns the position given to the first
+   * envelope (envelope i has pos + i), so the caller can map it to its own log position.
+   */
+  enqueueDurable(record: Omit<LogRecord, 'pos'>): number {
+    if (this.stopped) throw new HextwinError('SHUTTING_DOWN');
+    if (this.fatal) throw new HextwinError('STORE_FAILED', undefined, { cause: this.fatal });
+    const envelopes = record.envelopes;
+    const pos = this.nextPos;
+    this.nextPos += Math.max(1, envelopes.length);
+    const source = record.source ?? null;
+    const hops = record.hops ?? 0;
+    const rec: LogRecordRef = { pos, remaining: 0 };
+    this.pendingRecs.push(rec);
+    for (let i = 0; i < envelopes.length; i++) {
+      const e = envelopes[i]!;
+      const cm = this.compiled.get(e.model);
+      if (!cm) {
+        this.metrics.errors.labels('UNKNOWN_MODEL').inc();
+        continue;
+      }
+      if (record.control === 'remove') {
+        const t = cm.twins.get(e.id);
+        if (!t) continue;
+        rec.remaining++;
+        this.pushRemove(t, pos + i, rec);
+        continue;
+      }
+      this.metrics.messagesIn.labels(e.model).inc();
+      rec.remaining++;
+      this.deliver(cm, e.id, { kind: 'msg', pos: pos + i, message: e.message, hops, rec, source });
+    }
+    return pos;
+  }
+
+  private pushRemove(t: Twin, pos: number, rec: LogRecordRef | null): void {
+    const item: MailItem = { kind: 'remove', pos, rec };
+    if (t.mailbox) t.mailbox.push(item);
+    else t.mailbox = [item];
+    this.queued++;
+    if (!t.scheduled) this.schedule(t);
   }
 
   private failStore(e: unknown): void {
@@ -472,7 +564,8 @@ export class Engine implements EngineApi, ContextHost {
       } else {
         i++;
         if (it.pos > t.lastPos) t.lastPos = it.pos;
-        this.internalPending.delete(it.pos);
+        if (it.rec) it.rec.remaining--;
+        else this.internalPending.delete(it.pos);
         this.removeNow(t, it.pos);
       }
     }
@@ -486,7 +579,10 @@ export class Engine implements EngineApi, ContextHost {
     if (item.kind === 'msg') {
       if (item.rec) item.rec.remaining--;
       else this.internalPending.delete(item.pos);
-    } else if (item.kind === 'remove') this.internalPending.delete(item.pos);
+    } else if (item.kind === 'remove') {
+      if (item.rec) item.rec.remaining--;
+      else this.internalPending.delete(item.pos);
+    }
   }
 
   private settleBatch(t: Twin, batch: MsgItem[]): void {
@@ -558,19 +654,29 @@ export class Engine implements EngineApi, ContextHost {
     const cm = this.compiled.get(envelope.model)!;
     const pos = this.nextPos++;
     this.internalPending.set(pos, { envelope, hops, source });
+    if (this.route && !this.route.isLocal(envelope.model, envelope.id)) {
+      this.outbox.push(pos);
+      this.scheduleForward();
+      return;
+    }
     this.deliver(cm, envelope.id, { kind: 'msg', pos, message: envelope.message, hops, rec: null, source });
   }
 
   private removeInternal(model: string, id: string, hops: number): void {
     const cm = this.compiled.get(model);
-    if (!cm || !cm.twins.has(id)) return;
+    if (!cm) return;
+    if (this.route && !this.route.isLocal(model, id)) {
+      const pos = this.nextPos++;
+      this.internalPending.set(pos, { envelope: { model, id, message: null }, control: 'remove', hops, source: null });
+      this.outbox.push(pos);
+      this.scheduleForward();
+      return;
+    }
+    const t = cm.twins.get(id);
+    if (!t) return;
     const pos = this.nextPos++;
     this.internalPending.set(pos, { envelope: { model, id, message: null }, control: 'remove', hops, source: null });
-    const t = cm.twins.get(id)!;
-    if (t.mailbox) t.mailbox.push({ kind: 'remove', pos });
-    else t.mailbox = [{ kind: 'remove', pos }];
-    this.queued++;
-    if (!t.scheduled) this.schedule(t);
+    this.pushRemove(t, pos, null);
   }
 
   private locate(t: Twin): void {
@@ -818,6 +924,13 @@ export class Engine implements EngineApi, ContextHost {
       const pos = rec.pos + i;
       const cm = this.compiled.get(e.model);
       if (!cm) continue;
+      if ((rec.hops ?? 0) > 0 && this.route && !this.route.isLocal(e.model, e.id)) {
+        // a checkpointed twin-to-twin item for a twin hosted elsewhere: forward it again
+        this.internalPending.set(pos, { envelope: e, hops: rec.hops!, source: rec.source ?? null, ...(rec.control ? { control: rec.control } : {}) });
+        this.outbox.push(pos);
+        n++;
+        continue;
+      }
       const t = cm.twins.get(e.id);
       if (t && pos <= t.lastPos) continue;
       if (!t && pos <= (this.tombstones.get(e.model + '/' + e.id) ?? 0)) continue;
@@ -846,6 +959,7 @@ export class Engine implements EngineApi, ContextHost {
     if (!cm.reference) return;
     for (const id of cm.reference.keys()) {
       if (cm.twins.has(id) || !isTwinId(id)) continue;
+      if (this.route && !this.route.isLocal(cm.name, id)) continue;
       try {
         const t = this.getOrCreate(cm, id);
         t.version = 1;
@@ -871,6 +985,40 @@ export class Engine implements EngineApi, ContextHost {
       break; // insertion order is position order
     }
     return low;
+  }
+
+  /** Hand checkpointed items for twins hosted elsewhere to the route; on failure they wait for the next checkpoint. */
+  private forward(positions: number[]): void {
+    const items: ForwardItem[] = [];
+    for (const pos of positions) {
+      const p = this.internalPending.get(pos);
+      if (p) items.push({ pos, envelope: p.envelope, hops: p.hops, source: p.source, ...(p.control ? { control: p.control } : {}) });
+    }
+    if (!items.length) return;
+    this.route!.forward(items).then(
+      () => {
+        for (const it of items) this.internalPending.delete(it.pos);
+      },
+      (e) => {
+        this.log.warn({ err: e, items: items.length }, 'forwarding twin-to-twin messages failed; retrying after the next checkpoint');
+        this.outbox = positions.concat(this.outbox);
+      },
+    );
+  }
+
+  /** Checkpoint soon so that queued items for twins hosted elsewhere do not wait for the periodic one. */
+  private scheduleForward(): void {
+    if (this.forwardTimer || this.checkpointMs <= 0 || !this.ready_) return;
+    this.forwardTimer = setTimeout(() => {
+      this.forwardTimer = null;
+      if (!this.stopped) void this.checkpoint().catch((e) => this.failStore(e));
+    }, this.route?.delayMs ?? 20);
+    this.forwardTimer.unref();
+  }
+
+  /** Twin-to-twin items waiting for a checkpoint before they can be forwarded. */
+  get outboxSize(): number {
+    return this.outbox.length;
   }
 
   /** Write changed twins, pending internal messages and the truncation point, atomically. */
@@ -900,11 +1048,15 @@ export class Engine implements EngineApi, ContextHost {
     }
     const cp: Checkpoint = { twins, removed: this.removedSinceCheckpoint, pending, truncateBelow: this.lowWater(), nextPos: this.nextPos };
     this.removedSinceCheckpoint = [];
+    const outgoing = this.outbox;
+    this.outbox = [];
     // the store serializes synchronously inside checkpoint(), so live state may change right after
     this.checkpointing = this.store.checkpoint(cp).then(
       () => {
         this.checkpointing = null;
         this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
+        if (outgoing.length) this.forward(outgoing);
+        if (this.outbox.length) this.scheduleForward();
       },
       (e) => {
         this.checkpointing = null;

@@ -6,7 +6,7 @@ import type { CompiledModel } from './compiled-model.js';
 export type MailItem =
   | { kind: 'msg'; pos: number; message: unknown; hops: number; rec: LogRecordRef | null; source: SourceRef | null }
   | { kind: 'timer'; name: string; gen: number }
-  | { kind: 'remove'; pos: number };
+  | { kind: 'remove'; pos: number; rec?: LogRecordRef | null };
 
 /** Counts the not-yet-applied envelopes of one durable log record, to know how far the log can be truncated. */
 export interface LogRecordRef {

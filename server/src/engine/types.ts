@@ -10,6 +10,8 @@ export interface SourceRef {
   connector: string;
   /** Connection id within the connector (a WebSocket connection), when it has one. */
   connection?: string;
+  /** Cluster node that holds the connection (set by the cluster when it accepts a message). */
+  node?: string;
 }
 
 /** One message addressed to one twin. */

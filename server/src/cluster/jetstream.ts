@@ -1,0 +1,81 @@
+/** Creates the cluster's streams and KV buckets when missing (every node does this at start; it is idempotent). */
+import { jetstreamManager, jetstream, type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import type { ClusterNames } from './names.js';
+
+export interface ClusterStreams {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  leases: KV;
+  nodes: KV;
+  shared: KV;
+}
+
+/** How long JetStream remembers message ids to drop a re-sent message (forwarded twin messages, checkpoint retries). */
+export const DUPLICATE_WINDOW_MS = 120_000;
+
+async function ensureStream(jsm: JetStreamManager, name: string, subjects: string[], replicas: number): Promise<void> {
+  try {
+    await jsm.streams.info(name);
+    return;
+  } catch {
+    // missing: create it below
+  }
+  try {
+    await jsm.streams.add({
+      name,
+      subjects,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      num_replicas: replicas,
+    });
+  } catch (e) {
+    // another node created it at the same moment
+    await jsm.streams.info(name).catch(() => {
+      throw e;
+    });
+  }
+}
+
+export async function ensureClusterStreams(nc: NatsConnection, names: ClusterNames, replicas = 1): Promise<ClusterStreams> {
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const js = jetstream(nc, { timeout: 10_000 });
+  await ensureStream(jsm, names.logStream, [`${names.prefix}.log.*`], replicas);
+  await ensureStream(jsm, names.stateStream, [`${names.prefix}.state.*`], replicas);
+  const kvm = new Kvm(js);
+  const opts = { history: 1, replicas, storage: StorageType.File };
+  const [leases, nodes, shared] = await Promise.all([kvm.create(names.leaseBucket, opts), kvm.create(names.nodeBucket, opts), kvm.create(names.sharedBucket, opts)]);
+  return { js, jsm, leases, nodes, shared };
+}
+
+/**
+ * Every message of one subject from `fromSeq` on, up to the last one present when the read began,
+ * in order (an ordered consumer: ephemeral, flow-controlled, recreated by the client on gaps).
+ */
+export async function* readSubject(js: JetStreamClient, stream: string, subject: string, fromSeq: number): AsyncIterable<{ seq: number; data: Uint8Array }> {
+  const c = await js.consumers.get(stream, { filter_subjects: subject, opt_start_seq: Math.max(1, fromSeq) });
+  try {
+    const info = await c.info(true);
+    if (info.num_pending === 0) return;
+    const messages = await c.consume({ max_messages: 512 });
+    try {
+      for await (const m of messages) {
+        yield { seq: m.seq, data: m.data };
+        if (m.info.pending === 0) break;
+      }
+    } finally {
+      messages.stop();
+    }
+  } finally {
+    await c.delete().catch(() => undefined);
+  }
+}
+
+/** The sequence of the last message of a subject, or 0 when it has none. */
+export async function lastSeqOf(jsm: JetStreamManager, stream: string, subject: string): Promise<number> {
+  const m = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+  return m?.seq ?? 0;
+}
