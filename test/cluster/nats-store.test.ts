@@ -49,7 +49,7 @@ const twin = (id: string, lastPos: number, state: unknown = { v: lastPos }): Sto
 describe('NatsStore in a cluster', () => {
   it('gives replayed records the positions the previous owner gave them, and fresh ones past the checkpoint', async () => {
     const { names, streams } = await fresh();
-    const publish = async (n: number) => (await streams.js.publish(names.logSubject(7), encodeRecord({ envelopes: Array.from({ length: n }, (_, i) => ({ model: 'm', id: `x${i}`, message: i })) }))).seq;
+    const publish = async (n: number) => (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: Array.from({ length: n }, (_, i) => ({ model: 'm', id: `x${i}`, message: i })) }] }))).seq;
     const a = storeOf(names, streams);
     await a.open();
     expect(await collect(a.readLog(0))).toEqual([]);
@@ -78,8 +78,8 @@ describe('NatsStore in a cluster', () => {
     const { names, streams } = await fresh();
     const a = storeOf(names, streams);
     await a.open();
-    const s1 = (await streams.js.publish(names.logSubject(7), encodeRecord({ envelopes: [{ model: 'm', id: 'a', message: 1 }] }))).seq;
-    const s2 = (await streams.js.publish(names.logSubject(7), encodeRecord({ envelopes: [{ model: 'm', id: 'b', message: 2 }] }))).seq;
+    const s1 = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'a', message: 1 }] }] }))).seq;
+    const s2 = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'b', message: 2 }] }] }))).seq;
     a.noteConsumed(s1, 1, 1);
     a.noteConsumed(s2, 2, 1);
     await a.checkpoint({ twins: [twin('a', 1)], removed: [], pending: [], truncateBelow: 2, nextPos: 3 });
@@ -142,7 +142,7 @@ describe('NatsStore in a cluster', () => {
     const a = storeOf(names, streams, { purgeEveryMs: 0 });
     await a.open();
     const seqs: number[] = [];
-    for (let i = 0; i < 5; i++) seqs.push((await streams.js.publish(names.logSubject(7), encodeRecord({ envelopes: [{ model: 'm', id: 'a', message: i }] }))).seq);
+    for (let i = 0; i < 5; i++) seqs.push((await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'a', message: i }] }] }))).seq);
     seqs.forEach((s, i) => a.noteConsumed(s, i + 1, 1));
     await a.checkpoint({ twins: [twin('a', 4)], removed: [], pending: [], truncateBelow: 5, nextPos: 6 });
     const deadline = Date.now() + 3_000;
@@ -161,7 +161,7 @@ describe('NatsStore in a cluster', () => {
     const { names, streams } = await fresh();
     const a = storeOf(names, streams);
     await a.open();
-    const s = (await streams.js.publish(names.logSubject(7), encodeRecord({ envelopes: [{ model: 'm', id: 'b', message: 'hi' }], hops: 1 }))).seq;
+    const s = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'b', message: 'hi' }] }], hops: 1 }))).seq;
     a.noteConsumed(s, 4, 1);
     const internal: LogRecord = { pos: 4, envelopes: [{ model: 'm', id: 'b', message: 'hi' }], hops: 1, source: null };
     await a.checkpoint({ twins: [], removed: [], pending: [internal], truncateBelow: 4, nextPos: 5 });

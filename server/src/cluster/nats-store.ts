@@ -21,7 +21,7 @@ import { JetStreamApiError, JetStreamApiCodes, type JetStreamClient, type JetStr
 import type { Logger } from 'pino';
 import { HextwinError } from '@hextwin/shared';
 import type { Checkpoint, DurableTable, LogRecord, StoredTwin, Tombstone, TwinStore } from '../store/store.js';
-import { decodeRecord, encodeRecord, pack, unpack } from './codec.js';
+import { decodeRecord, encodeRecord, envelopeCount, pack, unpack } from './codec.js';
 import { lastSeqOf, readSubject } from './jetstream.js';
 import type { ClusterNames } from './names.js';
 
@@ -224,7 +224,8 @@ export class NatsStore implements TwinStore {
 
   async append(record: LogRecord): Promise<void> {
     if (this.fenced) throw this.fenced;
-    const ack = await this.o.js.publish(this.logSubject, encodeRecord({ ...record, pos: record.pos }));
+    const wire = { groups: [{ source: record.source ?? null, envelopes: record.envelopes }], pos: record.pos, ...(record.hops ? { hops: record.hops } : {}), ...(record.control ? { control: record.control } : {}) };
+    const ack = await this.o.js.publish(this.logSubject, encodeRecord(wire));
     this.noteConsumed(ack.seq, record.pos, record.envelopes.length);
   }
 
@@ -240,19 +241,25 @@ export class NatsStore implements TwinStore {
     if (end >= resume) {
       for await (const m of readSubject(js, names.logStream, this.logSubject, resume)) {
         const w = decodeRecord(m.data);
+        const n = envelopeCount(w);
         let pos: number;
         if (w.pos !== undefined) pos = w.pos;
         else if (mapped.has(m.seq)) pos = mapped.get(m.seq)!.pos;
         else if (m.seq <= known) pos = -1; // applied before the checkpoint and trimmed from the map
         else pos = fresh;
         if (pos >= 0) {
-          if (m.seq > known) this.noteConsumed(m.seq, pos, w.envelopes.length);
-          fresh = Math.max(fresh, pos + Math.max(1, w.envelopes.length));
-          if (pos >= fromPos) {
-            const rec: LogRecord = { pos, envelopes: w.envelopes, source: w.source ?? null };
-            if (w.hops) rec.hops = w.hops;
-            if (w.control) rec.control = w.control;
-            fromStream.push(rec);
+          if (m.seq > known) this.noteConsumed(m.seq, pos, n);
+          fresh = Math.max(fresh, pos + Math.max(1, n));
+          // one log record per source group, at consecutive positions, as the owner enqueued them
+          let at = pos;
+          for (const g of w.groups) {
+            if (at >= fromPos && g.envelopes.length) {
+              const rec: LogRecord = { pos: at, envelopes: g.envelopes, source: g.source };
+              if (w.hops) rec.hops = w.hops;
+              if (w.control) rec.control = w.control;
+              fromStream.push(rec);
+            }
+            at += g.envelopes.length;
           }
         }
         if (m.seq >= end) break;

@@ -1,0 +1,671 @@
+/**
+ * A hextwin node in a cluster, seen by the rest of the server as an engine (EngineApi): connectors
+ * and GraphQL use it exactly as they use the embedded engine.
+ *
+ * - Ingest: validated here, then stored in the partitions' JetStream subjects (ingest-batcher.ts);
+ *   resolves once JetStream has every envelope. The owner applies them.
+ * - Reads: twins of partitions this node owns come from their engines; the others from the view
+ *   (cluster-view.ts), kept current by the owners' event fan-out.
+ * - Writes aimed at one twin (commands, acknowledgements) go to the partition's owner by request.
+ * - Events: this node's listeners hear every twin change, removal and alert of the whole cluster,
+ *   and the commands for device connections this node holds.
+ */
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { HextwinError, partition as partitionOf, PARTITIONS, type JsonValue, type ModelDefinition, type Severity } from '@hextwin/shared';
+import { CompiledModel } from '../engine/compiled-model.js';
+import { EngineMetrics } from '../engine/metrics.js';
+import { RealClock, type Clock } from '../engine/clock.js';
+import { validateEnvelopes } from '../engine/validate.js';
+import type { ForwardItem } from '../engine/engine.js';
+import type {
+  AlertRecord,
+  CommandRecord,
+  EngineApi,
+  EngineEventName,
+  EngineEvents,
+  Envelope,
+  IngestOptions,
+  ModelInfo,
+  SourceRef,
+  TwinView,
+} from '../engine/types.js';
+import { connectCluster, type ClusterConnection } from './connection.js';
+import { ensureClusterStreams, type ClusterStreams } from './jetstream.js';
+import { clusterNames, type ClusterNames } from './names.js';
+import { NatsTransport } from './nats-transport.js';
+import type { Transport } from './transport.js';
+import { IngestBatcher } from './ingest-batcher.js';
+import { EventFanout, type TwinSnap } from './events.js';
+import { ClusterView, RemoteTwin, type Snapshot } from './cluster-view.js';
+import { AlertIndex, alertPartition } from './alert-index.js';
+import { Membership } from './membership.js';
+import { LeaseTable } from './leases.js';
+import { Ownership } from './ownership.js';
+import { PartitionRunner, type PartitionRequest } from './partition-runner.js';
+import { SharedKvTable } from './shared-table.js';
+import { SharedReference } from './reference-source.js';
+import { encodeRecord, pack, unpack } from './codec.js';
+import { gatherHandler, mergePartials, type FilterCompiler, type GatherRequest, type GatherResult, type Group, type MetricSpec, type NodeStatus, type PartialAnswer, type TwinFilter } from './gather.js';
+
+export interface ClusterNodeOptions {
+  natsUrl: string;
+  nodeId: string;
+  /** the node's HTTP address, shown in cluster status */
+  url?: string;
+  models: ModelDefinition[];
+  logger: Logger;
+  registry: Registry;
+  clock?: Clock;
+  /** subject, stream and bucket prefix (several clusters can share one NATS) */
+  prefix?: string;
+  checkpointMs?: number;
+  /** bound on accepted-but-unstored envelopes and on each partition engine's mailboxes */
+  maxQueued?: number;
+  baseDir?: string;
+  heartbeatMs?: number;
+  /** a node unseen this long is dead and its partitions are taken over */
+  nodeTtlMs?: number;
+  /** JetStream replicas of the cluster's streams and buckets (1 for a single NATS server) */
+  replicas?: number;
+}
+
+/** One partition's owner and whether this node holds it. */
+export interface PartitionStatus {
+  partition: number;
+  owner: string;
+  local: boolean;
+}
+
+export class ClusterNode implements EngineApi {
+  readonly metrics: EngineMetrics;
+  readonly names: ClusterNames;
+  readonly self: string;
+  private readonly o: Required<Omit<ClusterNodeOptions, 'url' | 'clock' | 'prefix'>> & ClusterNodeOptions;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly compiled = new Map<string, CompiledModel>();
+  private readonly runners = new Map<number, PartitionRunner>();
+  private readonly listeners: { [K in EngineEventName]?: ((p: EngineEvents[K]) => void)[] } = {};
+  private readonly alertsIndex = new AlertIndex();
+  private readonly cm: ClusterMetrics;
+
+  private conn!: ClusterConnection;
+  private streams!: ClusterStreams;
+  private transport!: Transport;
+  private batcher!: IngestBatcher;
+  private fanout!: EventFanout;
+  private view!: ClusterView;
+  private membership!: Membership;
+  private leases!: LeaseTable;
+  private ownership!: Ownership;
+  private shared!: SharedKvTable<unknown>;
+  private reference!: SharedReference;
+  private subs: { unsubscribe(): void }[] = [];
+  private started = false;
+  /** leaving: refuse ingest, hand partitions over */
+  private draining = false;
+  private leaving: Promise<void> | null = null;
+  /** partitions handed over (or given up): shutting the node down */
+  private stopping = false;
+  private maxBytes = 512 * 1024;
+  private filterCompiler: FilterCompiler | null = null;
+
+  constructor(opts: ClusterNodeOptions) {
+    this.o = {
+      prefix: 'hextwin',
+      checkpointMs: 2_000,
+      maxQueued: 500_000,
+      baseDir: process.cwd(),
+      heartbeatMs: 500,
+      nodeTtlMs: 3_000,
+      replicas: 1,
+      ...opts,
+    };
+    this.self = opts.nodeId;
+    this.names = clusterNames(this.o.prefix);
+    this.log = opts.logger.child({ part: 'cluster' });
+    this.clock = opts.clock ?? new RealClock();
+    this.metrics = new EngineMetrics(opts.registry, {
+      twins: () => {
+        const m = new Map<string, number>();
+        for (const r of this.runners.values()) for (const mi of r.engine.models()) m.set(mi.name, (m.get(mi.name) ?? 0) + mi.twinCount);
+        return m;
+      },
+      queued: () => this.mailboxDepth,
+    });
+    this.cm = new ClusterMetrics(opts.registry, this);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    this.conn = await connectCluster(this.o.natsUrl, `hextwin ${this.self}`, this.log);
+    this.maxBytes = Math.max(64 * 1024, Math.min(this.conn.nc.info?.max_payload ?? 1024 * 1024, 8 * 1024 * 1024) - 16 * 1024);
+    this.streams = await ensureClusterStreams(this.conn.nc, this.names, this.o.replicas);
+    this.transport = new NatsTransport(this.conn.nc);
+    this.shared = new SharedKvTable(this.streams.shared, this.log);
+    await this.shared.start();
+    this.reference = new SharedReference(this.o.models, this.o.baseDir, this.log);
+    for (const def of this.o.models) {
+      if (this.compiled.has(def.name)) throw new Error(`two models are named "${def.name}"`);
+      this.compiled.set(def.name, new CompiledModel(def, this.shared as never));
+    }
+    this.batcher = new IngestBatcher(this.streams.js, this.names, {
+      maxPending: this.o.maxQueued,
+      maxBatch: 4_096,
+      maxBytes: this.maxBytes,
+      timeoutMs: 5_000,
+      connected: () => this.conn.connected,
+      onStored: (n) => {
+        this.cm.logMessages.inc();
+        this.cm.logEnvelopes.inc(n);
+      },
+    });
+    this.fanout = new EventFanout(this.transport, this.names.eventSubject(this.self), this.self, this.maxBytes, (err) => this.log.warn({ err }, 'event fan-out failed'));
+    this.view = new ClusterView(
+      this.self,
+      {
+        twinChanged: (twin, created) => this.emit('twinChanged', { twin, created }),
+        twinRemoved: (model, id, last) => this.emit('twinRemoved', { model, id, last }),
+        alert: (a, live) => {
+          if (this.alertsIndex.add(a) && live) this.emit('alert', a);
+        },
+        alertAcknowledged: (id) => {
+          const a = this.alertsIndex.acknowledge(id);
+          if (a) this.emit('alertAcknowledged', a);
+        },
+        command: (record, source) => {
+          if (source?.node === this.self) this.emit('command', { record, source });
+        },
+      },
+      (p) => this.fetchSnapshot(p),
+      this.log,
+    );
+    this.subs.push(this.transport.subscribe(this.names.eventWildcard, (data) => this.view.onBatch(data)));
+    this.subs.push(this.transport.serve(this.names.gatherSubject, gatherHandler(this)));
+    this.membership = new Membership(this.streams.nodes, { id: this.self, url: this.o.url ?? '', draining: false, startedAt: Date.now() }, { heartbeatMs: this.o.heartbeatMs, ttlMs: this.o.nodeTtlMs }, () => this.ownership?.kick(), this.log);
+    this.leases = new LeaseTable(this.streams.leases, this.self, () => this.ownership?.kick(), this.log);
+    await this.membership.start();
+    await this.leases.start();
+    this.ownership = new Ownership(this.self, this.membership, this.leases, this.ownershipHost(), { maxStarts: 16, maxHandovers: 16, intervalMs: 200 }, this.log);
+    this.conn.onReconnect(() => void this.afterReconnect());
+    this.ownership.start();
+    await this.ownership.settled();
+    this.bootstrapView();
+    await this.viewSettled(5_000);
+    this.started = true;
+    this.log.info({ node: this.self, partitions: this.runners.size, ms: Math.round(performance.now() - t0) }, 'cluster node ready');
+    this.emit('ready', {});
+  }
+
+  private ownershipHost() {
+    return {
+      connected: () => this.conn.connected && !this.stopping,
+      runnerState: (p: number) => this.runners.get(p)?.state,
+      runnerEpoch: (p: number) => this.runners.get(p)?.epoch,
+      runnerFailed: (p: number) => !!this.runners.get(p)?.failure,
+      startRunner: (p: number, epoch: number) => this.startRunner(p, epoch),
+      stopRunner: (p: number, graceful: boolean) => this.stopRunner(p, graceful),
+      onMoved: (kind: 'acquired' | 'handedOver' | 'lost', p: number) => {
+        this.cm.moves.labels(kind).inc();
+        this.log.info({ partition: p, kind }, 'partition moved');
+      },
+    };
+  }
+
+  private async startRunner(p: number, epoch: number): Promise<void> {
+    const perEngine = Math.max(10_000, Math.ceil(this.o.maxQueued / 16));
+    const r = new PartitionRunner(
+      {
+        streams: this.streams,
+        names: this.names,
+        transport: this.transport,
+        fanout: this.fanout,
+        models: this.o.models,
+        metrics: this.metrics,
+        reference: this.reference,
+        shared: this.shared,
+        clock: this.clock,
+        logger: this.log,
+        checkpointMs: this.o.checkpointMs,
+        maxQueued: perEngine,
+        baseDir: this.o.baseDir,
+        maxBytes: this.maxBytes,
+        forward: (from, items) => this.forward(from, items),
+        emit: (event, payload) => this.emitLocal(event, payload),
+      },
+      p,
+      epoch,
+    );
+    this.runners.set(p, r);
+    await r.start();
+    if (r.state !== 'running') return;
+    this.cm.startSeconds.set(r.startMs / 1000);
+    // the view served p until now: tell listeners what differs from the engine's restored twins
+    const before = this.view.takeLocal(p);
+    for (const cm of r.engine.compiledModels()) {
+      for (const t of cm.twins.values()) {
+        const prev = before.get(cm.name)?.get(t.id);
+        if (prev) before.get(cm.name)!.delete(t.id);
+        if (!prev || prev.version !== t.version || prev.updatedAt !== t.updatedAt) this.emit('twinChanged', { twin: t, created: !prev });
+      }
+    }
+    for (const [model, byId] of before) for (const [id, last] of byId) this.emit('twinRemoved', { model, id, last });
+  }
+
+  private async stopRunner(p: number, graceful: boolean): Promise<void> {
+    const r = this.runners.get(p);
+    if (!r) return;
+    await r.stop(graceful);
+    this.view.releaseLocal(p, r.epoch, r.twins(), graceful ? r.commands() : []);
+    this.runners.delete(p);
+    if (!this.stopping) this.view.sync(p);
+  }
+
+  /** Ask every other partition's owner for a snapshot. */
+  private bootstrapView(): void {
+    for (let p = 0; p < PARTITIONS; p++) if (!this.runners.has(p)) this.view.sync(p);
+  }
+
+  private async viewSettled(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (this.view.syncedCount < PARTITIONS && Date.now() < deadline) {
+      // partitions nobody owns yet have nothing to copy
+      let waiting = 0;
+      for (let p = 0; p < PARTITIONS; p++) {
+        const l = this.leases.get(p);
+        if (!this.view.isSynced(p) && l && l.owner && l.owner !== this.self && this.membership.isAlive(l.owner)) waiting++;
+      }
+      if (!waiting) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  private async afterReconnect(): Promise<void> {
+    try {
+      await this.membership.resync();
+      await this.leases.resync();
+      await this.shared.resync();
+      // events published while we were away are lost: copy every other partition again
+      this.bootstrapView();
+      this.ownership.kick();
+    } catch (err) {
+      this.log.warn({ err }, 'resync after reconnect failed; the next reconnect retries');
+    }
+  }
+
+  /** Leave gracefully: stop accepting, hand every partition over after a final checkpoint, leave. */
+  stop(): Promise<void> {
+    return (this.leaving ??= this.leave());
+  }
+
+  private async leave(): Promise<void> {
+    this.draining = true;
+    if (!this.started) {
+      this.stopping = true;
+      await this.conn?.close();
+      return;
+    }
+    await this.batcher.close();
+    await this.membership.setDraining().catch(() => undefined);
+    this.ownership.drain();
+    const deadline = Date.now() + 12_000;
+    while ([...this.runners.values()].some((r) => r.state !== 'stopped') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.stopping = true;
+    this.ownership.stop();
+    for (const r of [...this.runners.values()]) await r.stop(false).catch(() => undefined);
+    await this.ownership.settled();
+    this.fanout.flush();
+    await this.membership.leave();
+    this.leases.stop();
+    this.shared.stop();
+    await this.shared.flushed();
+    this.reference.close();
+    this.view.close();
+    for (const s of this.subs) s.unsubscribe();
+    await this.transport.close();
+    await this.conn.close();
+    this.started = false;
+  }
+
+  // ---------------------------------------------------------------- twin-to-twin forwarding
+
+  /** Publish checkpointed twin-to-twin items to their partitions; each message id is unique forever, so a re-send is dropped. */
+  private async forward(from: number, items: ForwardItem[]): Promise<void> {
+    await Promise.all(
+      items.map(async (it) => {
+        const to = partitionOf(it.envelope.model, it.envelope.id);
+        const bytes = encodeRecord({ groups: [{ source: it.source, envelopes: [it.envelope] }], hops: it.hops, ...(it.control ? { control: it.control } : {}) });
+        await this.streams.js.publish(this.names.logSubject(to), bytes, { msgID: `f${from}.${it.pos}`, timeout: 5_000 });
+        this.cm.forwarded.inc();
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------- requests to owners
+
+  private async ask<T>(p: number, req: PartitionRequest, timeoutMs = 5_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const [reply] = await this.transport.request(this.names.partitionRpc(p), pack(req), { timeoutMs: Math.max(100, deadline - Date.now()) });
+        return unpack<T>(reply!);
+      } catch (e) {
+        // the partition is moving: its next owner answers in a moment
+        if (!(e instanceof HextwinError) || e.code !== 'CLUSTER_UNAVAILABLE' || Date.now() + 50 > deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(250, 20 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async fetchSnapshot(p: number): Promise<Snapshot> {
+    const chunks = await this.transport.request(this.names.partitionRpc(p), pack({ op: 'snapshot' } satisfies PartitionRequest), { timeoutMs: 10_000 });
+    const first = unpack<Snapshot>(chunks[0]!);
+    for (let i = 1; i < chunks.length; i++) first.twins.push(...unpack<Snapshot>(chunks[i]!).twins);
+    return first;
+  }
+
+  /** The owner's own current view of a twin (authoritative), or undefined. */
+  async fetchTwin(model: string, id: string): Promise<TwinView | undefined> {
+    const p = partitionOf(model, id);
+    const local = this.localEngine(p);
+    if (local) return local.twin(model, id);
+    const s = await this.ask<TwinSnap | null>(p, { op: 'twin', model, id });
+    return s ? new RemoteTwin(s.m, s.i, s) : undefined;
+  }
+
+  // ---------------------------------------------------------------- events
+
+  on<K extends EngineEventName>(event: K, listener: (payload: EngineEvents[K]) => void): () => void {
+    const list = (this.listeners[event] ??= []) as ((p: EngineEvents[K]) => void)[];
+    list.push(listener);
+    return () => {
+      const i = list.indexOf(listener);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  private emit<K extends EngineEventName>(event: K, payload: EngineEvents[K]): void {
+    const list = this.listeners[event] as ((p: EngineEvents[K]) => void)[] | undefined;
+    if (!list) return;
+    for (const fn of list) {
+      try {
+        fn(payload);
+      } catch (err) {
+        this.log.error({ err, event }, 'event listener threw');
+      }
+    }
+  }
+
+  /** Events of this node's own partitions. */
+  private emitLocal<K extends EngineEventName>(event: K, payload: EngineEvents[K]): void {
+    if (event === 'alert') this.alertsIndex.add(payload as AlertRecord);
+    else if (event === 'alertAcknowledged') this.alertsIndex.acknowledge((payload as AlertRecord).id);
+    else if (event === 'command') {
+      const node = (payload as EngineEvents['command']).source?.node;
+      // the node holding the device's connection delivers; it hears it through the fan-out
+      if (node && node !== this.self) return;
+    }
+    this.emit(event, payload);
+  }
+
+  // ---------------------------------------------------------------- EngineApi
+
+  get ready(): boolean {
+    return this.started && !this.draining && this.conn.connected;
+  }
+
+  get failure(): Error | null {
+    return null;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  get overloaded(): boolean {
+    return this.batcher?.overloaded ?? false;
+  }
+
+  whenAccepting(): Promise<void> {
+    return this.batcher.whenAccepting();
+  }
+
+  hasModel(model: string): boolean {
+    return this.compiled.has(model);
+  }
+
+  async ingest(envelopes: Envelope[], options?: IngestOptions): Promise<void> {
+    if (this.draining) throw new HextwinError('SHUTTING_DOWN');
+    if (!this.started) throw new HextwinError('NOT_READY');
+    if (!envelopes.length) return;
+    validateEnvelopes(this.compiled, envelopes);
+    const source: SourceRef = { ...(options?.source ?? { connector: 'unknown' }), node: this.self };
+    await this.batcher.submit(envelopes, source);
+    for (const e of envelopes) this.metrics.messagesIn.labels(e.model).inc();
+  }
+
+  /** The engine of partition p when this node serves it. */
+  private localEngine(p: number) {
+    const r = this.runners.get(p);
+    return r && (r.state === 'running' || r.state === 'stopping') ? r.engine : undefined;
+  }
+
+  models(): ModelInfo[] {
+    const counts = new Map<string, number>();
+    this.view.countsByModel(counts);
+    for (const r of this.runners.values()) if (this.view.isLocal(r.partition)) for (const mi of r.engine.models()) counts.set(mi.name, (counts.get(mi.name) ?? 0) + mi.twinCount);
+    return [...this.compiled.values()].map((cm) => ({
+      name: cm.name,
+      description: cm.def.description,
+      twinCount: counts.get(cm.name) ?? 0,
+      hasLocation: typeof cm.def.location === 'function',
+      stateSchema: cm.def.stateSchema,
+      messageSchema: cm.def.messageSchema,
+    }));
+  }
+
+  twin(model: string, id: string): TwinView | undefined {
+    const p = partitionOf(model, id);
+    if (this.view.isLocal(p)) return this.localEngine(p)?.twin(model, id);
+    return this.view.twin(p, model, id);
+  }
+
+  *twins(model: string): Iterable<TwinView> {
+    if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    for (const r of this.runners.values()) if (this.view.isLocal(r.partition) && r.state !== 'stopped') yield* r.engine.twins(model);
+    yield* this.view.twins(model);
+  }
+
+  twinCount(model?: string): number {
+    let n = this.view.count(model);
+    for (const r of this.runners.values()) if (this.view.isLocal(r.partition) && r.state !== 'stopped') n += r.engine.twinCount(model);
+    return n;
+  }
+
+  alerts(filter: { model?: string; twinId?: string; minSeverity?: Severity; since?: number; acknowledged?: boolean; limit?: number } = {}): AlertRecord[] {
+    return this.alertsIndex.query(filter);
+  }
+
+  twinAlerts(model: string, id: string, limit = 20): AlertRecord[] {
+    return this.alertsIndex.forTwin(model, id, limit);
+  }
+
+  acknowledgeAlert(id: string): AlertRecord | undefined {
+    const a = this.alertsIndex.get(id);
+    if (!a) return undefined;
+    const p = alertPartition(id);
+    if (p !== undefined) {
+      const local = this.localEngine(p);
+      if (local) local.acknowledgeAlert(id);
+      else void this.ask(p, { op: 'ackAlert', id }).catch((err) => this.log.warn({ err, id }, 'acknowledging an alert at its owner failed'));
+    }
+    if (!a.acknowledged) {
+      this.alertsIndex.acknowledge(id);
+      this.emit('alertAcknowledged', a);
+    }
+    return a;
+  }
+
+  get mailboxDepth(): number {
+    let n = 0;
+    for (const r of this.runners.values()) n += r.engine.mailboxDepth;
+    return n;
+  }
+
+  async sendCommand(model: string, id: string, command: JsonValue): Promise<CommandRecord> {
+    if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    const p = partitionOf(model, id);
+    const local = this.localEngine(p);
+    if (local) return local.sendCommand(model, id, command);
+    return this.ask<CommandRecord>(p, { op: 'sendCommand', model, id, command });
+  }
+
+  pendingCommands(model: string, id: string): CommandRecord[] {
+    const p = partitionOf(model, id);
+    const local = this.localEngine(p);
+    return local ? local.pendingCommands(model, id) : this.view.pendingCommands(p, model, id);
+  }
+
+  async ackCommands(model: string, id: string, cids?: string[]): Promise<number> {
+    const p = partitionOf(model, id);
+    const r = this.runners.get(p);
+    if (r && r.state === 'running') {
+      const n = await r.engine.ackCommands(model, id, cids);
+      if (n) this.fanout.event(p, ['x', model, id, cids ?? null]);
+      return n;
+    }
+    return this.ask<number>(p, { op: 'ackCommands', model, id, ...(cids ? { cids } : {}) });
+  }
+
+  async removeTwin(model: string, id: string): Promise<boolean> {
+    if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    const existed = this.twin(model, id) !== undefined;
+    if (!existed) return false;
+    const p = partitionOf(model, id);
+    // through the partition's log, so the removal is ordered with the twin's messages
+    await this.streams.js.publish(this.names.logSubject(p), encodeRecord({ groups: [{ source: null, envelopes: [{ model, id, message: null }] }], control: 'remove' }), { timeout: 5_000 });
+    return true;
+  }
+
+  /** Resolves when every local engine has an empty mailbox (tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.engine.idle()));
+  }
+
+  // ---------------------------------------------------------------- status
+
+  partitions(): PartitionStatus[] {
+    const out: PartitionStatus[] = [];
+    for (let p = 0; p < PARTITIONS; p++) out.push({ partition: p, owner: this.leases.get(p)?.owner ?? '', local: this.runners.get(p)?.state === 'running' });
+    return out;
+  }
+
+  status(): NodeStatus {
+    return {
+      node: this.self,
+      ready: this.ready,
+      connected: this.conn?.connected ?? false,
+      partitions: [...this.runners.values()].filter((r) => r.state === 'running').map((r) => r.partition),
+      twins: [...this.runners.values()].reduce((n, r) => n + r.engine.twinCount(), 0),
+      viewTwins: this.view?.count() ?? 0,
+      members: this.membership?.nodes() ?? [],
+    };
+  }
+
+  // ---------------------------------------------------------------- scatter-gather
+
+  /** Let the query layer compile `where` filters for partial aggregates on every node. */
+  setFilterCompiler(compile: FilterCompiler): void {
+    this.filterCompiler = compile;
+  }
+
+  compileFilter(model: string, where: JsonValue): TwinFilter {
+    if (!this.filterCompiler) throw new HextwinError('INVALID_FILTER', 'this node has no filter language loaded');
+    return this.filterCompiler(model, where);
+  }
+
+  localPartitions(): number[] {
+    return [...this.runners.values()].filter((r) => r.state === 'running').map((r) => r.partition);
+  }
+
+  private async gather(req: GatherRequest): Promise<Uint8Array[]> {
+    const replies = await this.transport.gather(this.names.gatherSubject, pack(req), { timeoutMs: 3_000, expect: this.membership.nodes().filter((n) => n.alive).length });
+    return replies.map((r) => r[0]!);
+  }
+
+  /** Groups over every twin of the cluster: each node aggregates the partitions it owns, this node merges. */
+  async aggregate(model: string, opts: { groupBy?: string; metrics?: MetricSpec[]; where?: JsonValue } = {}): Promise<GatherResult<Group>> {
+    if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    const metrics = opts.metrics ?? [];
+    const answers = (await this.gather({ op: 'aggregate', model, metrics, ...(opts.groupBy ? { groupBy: opts.groupBy } : {}), ...(opts.where !== undefined ? { where: opts.where } : {}) })).map((b) => unpack<PartialAnswer>(b));
+    return mergePartials(answers, metrics, true);
+  }
+
+  /** H3 cells at `resolution` over every located twin of the cluster, merged from every node's partials. */
+  async hexAggregate(model: string, resolution: number, opts: { metrics?: MetricSpec[]; where?: JsonValue } = {}): Promise<GatherResult<Group>> {
+    if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    const metrics = opts.metrics ?? [];
+    const answers = (await this.gather({ op: 'hex', model, resolution, metrics, ...(opts.where !== undefined ? { where: opts.where } : {}) })).map((b) => unpack<PartialAnswer>(b));
+    return mergePartials(answers, metrics, false);
+  }
+
+  /** Every live node's status. */
+  async clusterStatus(): Promise<NodeStatus[]> {
+    return (await this.gather({ op: 'status' })).map((b) => unpack<NodeStatus>(b)).sort((a, b) => (a.node < b.node ? -1 : 1));
+  }
+
+  /** The engines this node runs, for partial aggregates. */
+  localTwins(model: string): Iterable<TwinView> {
+    const self = this;
+    return (function* () {
+      for (const r of self.runners.values()) if (r.state === 'running' && r.engine.hasModel(model)) yield* r.engine.twins(model);
+    })();
+  }
+
+  get transportForGather(): Transport {
+    return this.transport;
+  }
+
+  get ownedCount(): number {
+    let n = 0;
+    for (const r of this.runners.values()) if (r.state === 'running') n++;
+    return n;
+  }
+
+  get aliveCount(): number {
+    return this.membership?.members().length ?? 0;
+  }
+
+  get viewCount(): number {
+    return this.view?.count() ?? 0;
+  }
+
+  /** Messages accepted here and not yet stored by JetStream. */
+  get inFlight(): number {
+    return this.batcher?.inFlight ?? 0;
+  }
+}
+
+/** Cluster metrics on the server's registry. */
+class ClusterMetrics {
+  readonly logMessages: Counter;
+  readonly logEnvelopes: Counter;
+  readonly forwarded: Counter;
+  readonly moves: Counter<'kind'>;
+  readonly startSeconds: Gauge;
+
+  constructor(registry: Registry, node: ClusterNode) {
+    const registers = [registry];
+    this.logMessages = new Counter({ name: 'hextwin_cluster_log_messages_total', help: 'JetStream messages stored by this node (each holds many envelopes)', registers });
+    this.logEnvelopes = new Counter({ name: 'hextwin_cluster_log_envelopes_total', help: 'Envelopes stored in the partition logs by this node', registers });
+    this.forwarded = new Counter({ name: 'hextwin_cluster_forwarded_total', help: 'Twin-to-twin messages forwarded to other partitions', registers });
+    this.moves = new Counter({ name: 'hextwin_cluster_partition_moves_total', help: 'Partitions acquired, handed over or lost by this node', labelNames: ['kind'], registers });
+    this.startSeconds = new Gauge({ name: 'hextwin_cluster_partition_start_seconds', help: 'Restore-and-replay time of the last partition this node took', registers });
+    new Gauge({ name: 'hextwin_cluster_partitions_owned', help: 'Partitions this node owns', registers, collect() { this.set(node.ownedCount); } });
+    new Gauge({ name: 'hextwin_cluster_nodes_alive', help: 'Live nodes as this node sees them', registers, collect() { this.set(node.aliveCount); } });
+    new Gauge({ name: 'hextwin_cluster_view_twins', help: "Twins of other nodes' partitions this node keeps a copy of", registers, collect() { this.set(node.viewCount); } });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The control loop that decides which partitions this node runs. Every node computes the same
+ * target (assignment.ts) from the live members and moves toward it:
+ *
+ * - a partition targeted here whose lease is free (never taken, released, or held by a dead node)
+ *   is leased (revision-checked) and started;
+ * - a partition running here whose target is another live node is handed over: drained,
+ *   checkpointed, then its lease released for the target to take;
+ * - a partition whose lease another node took, or whose engine failed, is abandoned at once;
+ * - when this node cannot heartbeat long enough that others may think it dead, it abandons
+ *   everything (they will take over from the last checkpoints).
+ */
+import type { Logger } from 'pino';
+import { PARTITIONS } from '@hextwin/shared';
+import { targetOwners } from './assignment.js';
+import type { LeaseTable } from './leases.js';
+import type { Membership } from './membership.js';
+import type { RunnerState } from './partition-runner.js';
+
+export interface OwnershipHost {
+  connected(): boolean;
+  runnerState(p: number): RunnerState | undefined;
+  runnerEpoch(p: number): number | undefined;
+  runnerFailed(p: number): boolean;
+  /** lease taken with `epoch`: create and start the partition's runner */
+  startRunner(p: number, epoch: number): Promise<void>;
+  stopRunner(p: number, graceful: boolean): Promise<void>;
+  onMoved(kind: 'acquired' | 'handedOver' | 'lost', p: number): void;
+}
+
+export interface OwnershipOptions {
+  /** partitions starting at once */
+  maxStarts: number;
+  /** partitions being handed over at once */
+  maxHandovers: number;
+  intervalMs: number;
+}
+
+export class Ownership {
+  private readonly busy = new Set<number>();
+  private starts = 0;
+  private handovers = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private kicked = false;
+  private draining = false;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly self: string,
+    private readonly membership: Membership,
+    private readonly leases: LeaseTable,
+    private readonly host: OwnershipHost,
+    private readonly opts: OwnershipOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.reconcile(), this.opts.intervalMs);
+    this.timer.unref();
+    this.reconcile();
+  }
+
+  /** Reconcile soon (a lease or a member changed). */
+  kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.reconcile();
+    });
+  }
+
+  /** Resolves once no partition is starting or stopping. */
+  settled(): Promise<void> {
+    if (!this.busy.size) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Hand every partition over and take none. */
+  drain(): void {
+    this.draining = true;
+    this.reconcile();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private task(p: number, fn: () => Promise<void>): void {
+    this.busy.add(p);
+    void fn()
+      .catch((err) => this.log.warn({ err, partition: p }, 'partition move failed; will retry'))
+      .finally(() => {
+        this.busy.delete(p);
+        if (!this.busy.size && this.idleWaiters.length) {
+          const w = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const r of w) r();
+        }
+        this.kick();
+      });
+  }
+
+  private reconcile(): void {
+    if (this.stopped || !this.host.connected()) return;
+    const { membership, leases, host, self } = this;
+    if (!membership.healthy) {
+      // others may already consider this node dead and be taking its partitions
+      for (let p = 0; p < PARTITIONS; p++) {
+        const st = host.runnerState(p);
+        if (st && st !== 'stopped' && !this.busy.has(p)) {
+          this.log.warn({ partition: p }, 'heartbeats are failing: giving the partition up');
+          this.task(p, async () => {
+            await host.stopRunner(p, false);
+            host.onMoved('lost', p);
+          });
+        }
+      }
+      return;
+    }
+    const target = targetOwners(membership.members());
+    for (let p = 0; p < PARTITIONS; p++) {
+      if (this.busy.has(p)) continue;
+      const lease = leases.get(p);
+      const st = host.runnerState(p);
+      if (st && st !== 'stopped') {
+        const epoch = host.runnerEpoch(p)!;
+        if (host.runnerFailed(p)) {
+          this.task(p, async () => {
+            await host.stopRunner(p, false);
+            if (leases.get(p)?.owner === self) await leases.release(p, leases.get(p)!.revision);
+            host.onMoved('lost', p);
+          });
+        } else if (lease && lease.owner !== self) {
+          this.log.warn({ partition: p, owner: lease.owner }, 'another node took the partition: stopping without a checkpoint');
+          this.task(p, async () => {
+            await host.stopRunner(p, false);
+            host.onMoved('lost', p);
+          });
+        } else if (st === 'running' && (this.draining || (target[p] && target[p] !== self && membership.isAlive(target[p]!))) && this.handovers < this.opts.maxHandovers) {
+          this.handovers++;
+          this.task(p, async () => {
+            try {
+              await host.stopRunner(p, true);
+              const cur = leases.get(p);
+              await leases.release(p, cur && cur.owner === self ? cur.revision : epoch);
+              host.onMoved('handedOver', p);
+            } finally {
+              this.handovers--;
+            }
+          });
+        }
+        continue;
+      }
+      if (this.draining || target[p] !== self) continue;
+      const free = !lease || lease.owner === '' || lease.owner === self || !membership.isAlive(lease.owner);
+      if (!free || this.starts >= this.opts.maxStarts) continue;
+      this.starts++;
+      this.task(p, async () => {
+        try {
+          const epoch = await leases.acquire(p);
+          if (epoch === null) return;
+          try {
+            await host.startRunner(p, epoch);
+            host.onMoved('acquired', p);
+          } catch (err) {
+            await host.stopRunner(p, false).catch(() => undefined);
+            await leases.release(p, epoch);
+            throw err;
+          }
+        } finally {
+          this.starts--;
+        }
+      });
+    }
+  }
+}

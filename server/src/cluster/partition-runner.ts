@@ -1,0 +1,246 @@
+/**
+ * One partition this node owns: its NatsStore, its Engine, the ordered consumer that feeds the
+ * engine from the partition's log, the request subject that answers for it, and the forwarding of
+ * its events to the fan-out and to this node's listeners.
+ *
+ * Start: open the store (which claims the partition), start the engine (restore the checkpoint,
+ * replay the log past it), then consume from the first unread sequence. Graceful stop: stop
+ * consuming, drain, write a final checkpoint. Abandon (the lease was lost): stop at once and write
+ * nothing — the next owner starts from the last checkpoint.
+ */
+import type { Logger } from 'pino';
+import type { ConsumerMessages } from '@nats-io/jetstream';
+import { HextwinError, partition as partitionOf, type ModelDefinition } from '@hextwin/shared';
+import { Engine, type ForwardItem, type ReferenceSource } from '../engine/engine.js';
+import type { EngineMetrics } from '../engine/metrics.js';
+import type { Clock } from '../engine/clock.js';
+import type { AlertRecord, CommandRecord, EngineEventName, EngineEvents, TwinView } from '../engine/types.js';
+import type { DurableTable } from '../store/store.js';
+import { decodeRecord, envelopeCount, pack, unpack } from './codec.js';
+import { NatsStore } from './nats-store.js';
+import { snapOf, type EventFanout, type TwinSnap } from './events.js';
+import type { ClusterStreams } from './jetstream.js';
+import type { ClusterNames } from './names.js';
+import type { Subscription, Transport } from './transport.js';
+import { partitionTag } from './alert-index.js';
+import type { Snapshot } from './cluster-view.js';
+
+export interface RunnerDeps {
+  streams: ClusterStreams;
+  names: ClusterNames;
+  transport: Transport;
+  fanout: EventFanout;
+  models: ModelDefinition[];
+  metrics: EngineMetrics;
+  reference: ReferenceSource;
+  shared: DurableTable<unknown>;
+  clock: Clock;
+  logger: Logger;
+  checkpointMs: number;
+  maxQueued: number;
+  baseDir: string;
+  /** bytes per reply chunk and fan-out message */
+  maxBytes: number;
+  forward(from: number, items: ForwardItem[]): Promise<void>;
+  /** this node's listeners */
+  emit<K extends EngineEventName>(event: K, payload: EngineEvents[K], partition: number): void;
+}
+
+/** Requests the owner of a partition answers. */
+export type PartitionRequest =
+  | { op: 'twin'; model: string; id: string }
+  | { op: 'snapshot' }
+  | { op: 'sendCommand'; model: string; id: string; command: unknown }
+  | { op: 'ackCommands'; model: string; id: string; cids?: string[] }
+  | { op: 'ackAlert'; id: string };
+
+export type RunnerState = 'starting' | 'running' | 'stopping' | 'stopped';
+
+const SNAPSHOT_ALERTS = 200;
+
+export class PartitionRunner {
+  state: RunnerState = 'starting';
+  readonly engine: Engine;
+  readonly store: NatsStore;
+  private rpc: Subscription | null = null;
+  private messages: ConsumerMessages | null = null;
+  private consuming: Promise<void> | null = null;
+  private silenced = false;
+  private unlisten: (() => void)[] = [];
+  /** ms the last start took (restore + replay) */
+  startMs = 0;
+
+  constructor(
+    private readonly d: RunnerDeps,
+    readonly partition: number,
+    readonly epoch: number,
+  ) {
+    const log = d.logger.child({ partition });
+    this.store = new NatsStore({ js: d.streams.js, jsm: d.streams.jsm, names: d.names, partition, shared: d.shared, chunkBytes: d.maxBytes, logger: log });
+    this.engine = new Engine({
+      store: this.store,
+      clock: d.clock,
+      models: d.models,
+      logger: log,
+      metrics: d.metrics,
+      reference: d.reference,
+      maxQueued: d.maxQueued,
+      checkpointMs: d.checkpointMs,
+      baseDir: d.baseDir,
+      nodeTag: partitionTag(partition),
+      route: { isLocal: (m, id) => partitionOf(m, id) === partition, forward: (items) => d.forward(partition, items) },
+    });
+    this.listen();
+  }
+
+  private listen(): void {
+    const p = this.partition;
+    const { fanout } = this.d;
+    const on = <K extends EngineEventName>(event: K, fn: (payload: EngineEvents[K]) => void) =>
+      this.unlisten.push(
+        this.engine.on(event, (payload) => {
+          if (this.silenced) return;
+          fn(payload);
+          this.d.emit(event, payload, p);
+        }),
+      );
+    on('twinChanged', (e) => fanout.twinChanged(p, e.twin, e.created));
+    on('twinRemoved', (e) => fanout.event(p, ['r', e.model, e.id]));
+    on('alert', (a) => fanout.event(p, ['a', a]));
+    on('alertAcknowledged', (a) => fanout.event(p, ['k', a.id]));
+    on('command', (c) => fanout.event(p, ['c', c.record, c.source]));
+    on('modelError', () => undefined);
+  }
+
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    await this.engine.start();
+    if (this.state !== 'starting') return;
+    this.d.fanout.register(this.partition, this.epoch);
+    this.rpc = this.d.transport.serve(this.d.names.partitionRpc(this.partition), (data) => this.answer(unpack<PartitionRequest>(data)), { queue: 'owner' });
+    this.consuming = this.consume().catch((err) => {
+      if (this.state === 'running') this.d.logger.error({ err, partition: this.partition }, 'consuming the partition log failed');
+    });
+    this.state = 'running';
+    this.startMs = performance.now() - t0;
+  }
+
+  /** Feed the engine from the log, in order, pausing while its mailboxes are full. */
+  private async consume(): Promise<void> {
+    const { js } = this.d.streams;
+    const c = await js.consumers.get(this.d.names.logStream, { filter_subjects: this.d.names.logSubject(this.partition), opt_start_seq: this.store.nextLogSeq });
+    const messages = await c.consume({ max_messages: 256 });
+    this.messages = messages;
+    if (this.state !== 'running' && this.state !== 'starting') messages.stop();
+    for await (const m of messages) {
+      if (this.state !== 'running') break;
+      let first = -1;
+      let n = 0;
+      try {
+        const w = decodeRecord(m.data);
+        n = envelopeCount(w);
+        for (const g of w.groups) {
+          const pos = this.engine.enqueueDurable({ envelopes: g.envelopes, source: g.source, ...(w.hops ? { hops: w.hops } : {}), ...(w.control ? { control: w.control } : {}) });
+          if (first < 0) first = pos;
+        }
+      } catch (err) {
+        if (this.engine.failure || this.state !== 'running') break;
+        this.d.logger.error({ err, partition: this.partition, seq: m.seq }, 'skipping an unreadable log record');
+        this.d.metrics.errors.labels('INVALID_FRAME').inc();
+      }
+      if (first < 0) first = this.engine.enqueueDurable({ envelopes: [], source: null });
+      this.store.noteConsumed(m.seq, first, n);
+      if (this.engine.overloaded) await this.engine.whenAccepting();
+    }
+  }
+
+  private async answer(req: PartitionRequest): Promise<Uint8Array[]> {
+    if (this.state !== 'running') throw new HextwinError('CLUSTER_UNAVAILABLE', `partition ${this.partition} is moving`);
+    const e = this.engine;
+    switch (req.op) {
+      case 'twin': {
+        const t = e.twin(req.model, req.id);
+        return [pack(t ? snapOf(t) : null)];
+      }
+      case 'snapshot':
+        return this.snapshot();
+      case 'sendCommand':
+        return [pack(await e.sendCommand(req.model, req.id, req.command as never))];
+      case 'ackCommands': {
+        const n = await e.ackCommands(req.model, req.id, req.cids);
+        if (n) this.d.fanout.event(this.partition, ['x', req.model, req.id, req.cids ?? null]);
+        return [pack(n)];
+      }
+      case 'ackAlert': {
+        const a = e.acknowledgeAlert(req.id);
+        if (a) await this.store.flushed();
+        return [pack(a ?? null)];
+      }
+      default:
+        throw new HextwinError('BAD_REQUEST', `unknown partition request ${JSON.stringify((req as { op: unknown }).op)}`);
+    }
+  }
+
+  /** Every twin, recent alerts and pending commands, at the current point of the event numbering. */
+  snapshot(): Uint8Array[] {
+    // number everything emitted so far first, so the snapshot's seq covers what its state contains
+    this.d.fanout.flush();
+    const pos = this.d.fanout.position(this.partition) ?? { epoch: this.epoch, seq: 0 };
+    const twins: TwinSnap[] = [];
+    for (const cm of this.engine.compiledModels()) for (const t of cm.twins.values()) twins.push(snapOf(t));
+    const alerts: AlertRecord[] = this.engine.alerts({ limit: SNAPSHOT_ALERTS });
+    const commands: CommandRecord[] = [...this.store.table<CommandRecord>('commands').entries()].map(([, c]) => c);
+    const chunks: Uint8Array[] = [pack({ epoch: pos.epoch, seq: pos.seq, twins: [], alerts, commands } satisfies Snapshot)];
+    // twins in chunks below the message size limit: halve a chunk that comes out too big
+    const put = (from: number, to: number): void => {
+      if (from >= to) return;
+      const b = pack({ epoch: pos.epoch, seq: pos.seq, twins: twins.slice(from, to), alerts: [], commands: [] } satisfies Snapshot);
+      if (b.length > this.d.maxBytes && to - from > 1) {
+        const mid = (from + to) >> 1;
+        put(from, mid);
+        put(mid, to);
+      } else chunks.push(b);
+    };
+    for (let i = 0; i < twins.length; i += 500) put(i, Math.min(twins.length, i + 500));
+    return chunks;
+  }
+
+  /** This partition's twins, for the view to keep after a handover. */
+  twins(): TwinView[] {
+    const out: TwinView[] = [];
+    for (const cm of this.engine.compiledModels()) for (const t of cm.twins.values()) out.push(t);
+    return out;
+  }
+
+  commands(): CommandRecord[] {
+    return [...this.store.table<CommandRecord>('commands').entries()].map(([, c]) => c);
+  }
+
+  get failure(): Error | null {
+    return this.engine.failure;
+  }
+
+  /** Graceful: drain, final checkpoint, close. Otherwise: stop at once and write nothing. */
+  async stop(graceful: boolean): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    this.state = 'stopping';
+    this.rpc?.unsubscribe();
+    this.messages?.stop();
+    await this.consuming;
+    this.d.fanout.flush();
+    if (!graceful || this.engine.failure) {
+      this.silenced = true;
+      this.store.abandon();
+    }
+    try {
+      await this.engine.stop();
+    } catch (err) {
+      if (graceful && !this.engine.failure) this.d.logger.warn({ err, partition: this.partition }, 'final checkpoint failed; the next owner replays from the previous one');
+      await this.store.close().catch(() => undefined);
+    }
+    this.d.fanout.flush();
+    this.d.fanout.unregister(this.partition);
+    for (const u of this.unlisten) u();
+    this.state = 'stopped';
+  }
+}
