@@ -1,0 +1,177 @@
+/**
+ * A fleet of refrigerated trucks (`truck`) driving between real US cities: a leg from one city to
+ * another a few hundred km away at the driver's cruising speed, a stop at the destination (a long
+ * rest once the driver has driven 8 hours), then the next leg. A few drivers speed, a few trucks
+ * stall on the way, a few reefers fail and let the cargo warm up.
+ */
+import type { UsCity } from './cities.js';
+import { citiesOver } from './cities.js';
+import type { Fleet, WireEnvelope } from './fleet.js';
+import { Cursor, paddedId } from './fleet.js';
+import type { LatLng } from './geo.js';
+import { distanceKm, interpolate, round5 } from './geo.js';
+import { Random, WeightedPicker } from './random.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** roads are longer than the straight line */
+const ROAD_FACTOR = 1.2;
+const MIN_LEG_KM = 150;
+const MAX_LEG_KM = 900;
+const MIN_CITY_POPULATION = 50_000;
+/** a full tank lasts about 2,000 km */
+const FUEL_PCT_PER_KM = 0.05;
+
+export interface Leg {
+  from: UsCity;
+  to: UsCity;
+  km: number;
+  departAt: number;
+  /** when the truck stalls on the way (0: it does not), and for how long */
+  stallAt: number;
+  stallMs: number;
+  arriveAt: number;
+  /** the truck leaves for its next leg then */
+  leaveAt: number;
+}
+
+interface Truck {
+  home: number;
+  cruiseKph: number;
+  reeferFails: boolean;
+  fuelPct: number;
+  drivenSinceRestMs: number;
+  leg: Leg | undefined;
+}
+
+export class TruckFleet implements Fleet {
+  readonly model = 'truck';
+  readonly setupSize = 0;
+  readonly rateShare = 1;
+  readonly size: number;
+  readonly cities: readonly UsCity[];
+  private readonly trucks: Truck[];
+  private readonly rng: Random;
+  private readonly cursor: Cursor;
+
+  constructor(options: { count: number; seed: number | string }) {
+    this.size = options.count;
+    this.cities = citiesOver(MIN_CITY_POPULATION);
+    this.cursor = new Cursor(this.size);
+    const r = Random.derive(options.seed, 'truck/fleet');
+    const picker = new WeightedPicker(this.cities.map((c) => Math.sqrt(c.population)));
+    this.trucks = [];
+    for (let i = 0; i < this.size; i++) {
+      const speeder = r.chance(0.05);
+      this.trucks.push({
+        home: picker.pick(r),
+        cruiseKph: speeder ? r.range(112, 122) : r.range(85, 102),
+        reeferFails: r.chance(0.01),
+        fuelPct: r.range(40, 100),
+        drivenSinceRestMs: 0,
+        leg: undefined,
+      });
+    }
+    this.rng = Random.derive(options.seed, 'truck/drive');
+  }
+
+  id(index: number): string {
+    return paddedId('truck', index, this.size);
+  }
+
+  setup(): WireEnvelope[] {
+    return [];
+  }
+
+  next(t: number): WireEnvelope | undefined {
+    const i = this.cursor.advance(() => true);
+    if (i < 0) return undefined;
+    return { model: this.model, id: this.id(i), message: this.reading(i, t) };
+  }
+
+  /** The truck's current leg at event time t (legs advance as time passes). */
+  leg(index: number, t: number): Leg {
+    const truck = this.trucks[index]!;
+    if (!truck.leg) {
+      // join the simulation somewhere along a first leg
+      const leg = this.plan(truck, truck.home, t);
+      const shift = this.rng.next() * (leg.arriveAt - leg.departAt);
+      truck.leg = { ...leg, departAt: leg.departAt - shift, arriveAt: leg.arriveAt - shift, leaveAt: leg.leaveAt - shift, stallAt: leg.stallAt && leg.stallAt - shift };
+    }
+    while (truck.leg.leaveAt <= t) {
+      const done = truck.leg;
+      truck.fuelPct = Math.max(0, truck.fuelPct - done.km * FUEL_PCT_PER_KM);
+      if (truck.fuelPct < 50) truck.fuelPct = 100;
+      truck.leg = this.plan(truck, this.cities.indexOf(done.to), done.leaveAt);
+    }
+    return truck.leg;
+  }
+
+  /** Where the truck is at event time t. */
+  position(index: number, t: number): LatLng {
+    const leg = this.leg(index, t);
+    return interpolate(leg.from, leg.to, this.progress(leg, t));
+  }
+
+  private reading(i: number, t: number) {
+    const truck = this.trucks[i]!;
+    const leg = this.leg(i, t);
+    const f = this.progress(leg, t);
+    const p = interpolate(leg.from, leg.to, f);
+    const stalled = leg.stallAt > 0 && t >= leg.stallAt && t < leg.stallAt + leg.stallMs;
+    const moving = t < leg.arriveAt && !stalled;
+    const r = this.rng;
+    const fuelPct = Math.max(0, truck.fuelPct - leg.km * f * FUEL_PCT_PER_KM);
+    // a failing reefer lets the cargo warm up by about 2 °C an hour on the road
+    const cargoTempC = truck.reeferFails ? 3 + Math.min(15, (Math.max(0, t - leg.departAt) / HOUR) * 2) : r.range(2, 5);
+    return {
+      lat: round5(p.lat),
+      lng: round5(p.lng),
+      speedKph: moving ? Math.round(Math.max(0, r.gaussian(truck.cruiseKph, 3)) * 10) / 10 : 0,
+      engineTempC: Math.round((moving ? r.range(88, 96) : r.range(40, 60)) * 10) / 10,
+      cargoTempC: Math.round(cargoTempC * 10) / 10,
+      fuelPct: Math.round(fuelPct * 10) / 10,
+      timestamp: t,
+    };
+  }
+
+  /** Fraction of the leg covered at t (the truck does not move while stalled). */
+  private progress(leg: Leg, t: number): number {
+    if (t >= leg.arriveAt) return 1;
+    let driving = Math.max(0, t - leg.departAt);
+    if (leg.stallAt > 0 && t > leg.stallAt) driving -= Math.min(t, leg.stallAt + leg.stallMs) - leg.stallAt;
+    const total = leg.arriveAt - leg.departAt - (leg.stallAt > 0 ? leg.stallMs : 0);
+    return Math.min(1, Math.max(0, driving / total));
+  }
+
+  private plan(truck: Truck, fromIndex: number, departAt: number): Leg {
+    const r = this.rng;
+    const from = this.cities[fromIndex]!;
+    let to = from;
+    let km = 0;
+    for (let tries = 0; tries < 50; tries++) {
+      const candidate = this.cities[r.int(this.cities.length)]!;
+      const d = distanceKm(from, candidate);
+      if (d >= MIN_LEG_KM && d <= MAX_LEG_KM) {
+        to = candidate;
+        km = d * ROAD_FACTOR;
+        break;
+      }
+    }
+    if (to === from) {
+      // an isolated city: drive to the nearest big one instead
+      to = this.cities.reduce((best, c) => (c !== from && distanceKm(from, c) < distanceKm(from, best) ? c : best), this.cities[fromIndex === 0 ? 1 : 0]!);
+      km = distanceKm(from, to) * ROAD_FACTOR;
+    }
+    const driveMs = (km / truck.cruiseKph) * HOUR;
+    const stalls = r.chance(0.03);
+    const stallMs = stalls ? r.range(12, 20) * MINUTE : 0;
+    const stallAt = stalls ? departAt + r.range(0.2, 0.8) * driveMs : 0;
+    const arriveAt = departAt + driveMs + stallMs;
+    truck.drivenSinceRestMs += driveMs;
+    const rest = truck.drivenSinceRestMs > 8 * HOUR;
+    if (rest) truck.drivenSinceRestMs = 0;
+    const leaveAt = arriveAt + (rest ? 10 * HOUR : r.range(30, 90) * MINUTE);
+    return { from, to, km, departAt, stallAt, stallMs, arriveAt, leaveAt };
+  }
+}
