@@ -37,10 +37,13 @@ export class Mixer {
         this.setupPos = 0;
         this.setupLoaded = true;
       }
-      if (this.setupPos < this.setupQueue.length) return this.setupQueue[this.setupPos++];
-      this.setupFleet++;
-      this.setupLoaded = false;
-      this.setupQueue = [];
+      const m = this.setupQueue[this.setupPos++];
+      if (this.setupPos >= this.setupQueue.length) {
+        this.setupFleet++;
+        this.setupLoaded = false;
+        this.setupQueue = [];
+      }
+      if (m) return m;
     }
     // fleets that had nothing to say on this call, as bits (a world has a handful of fleets)
     let silent = 0;

@@ -50,7 +50,7 @@ export class WsSender implements Sender {
   private open = false;
   private closing = false;
   private fatal: Error | undefined;
-  private session: string | undefined;
+  private sessionId: string | undefined;
   private maxBatch = Number.POSITIVE_INFINITY;
   private nextFid = 1;
   private throttledUntil = 0;
@@ -64,6 +64,11 @@ export class WsSender implements Sender {
     this.log = options.logger;
     this.refusals = new FailureLog((n, text) => this.log.warn({ refusals: n }, `server refused a frame: ${text}`));
     this.connect();
+  }
+
+  /** The session the server named in its welcome (resumed after a reconnect), once welcomed. */
+  get session(): string | undefined {
+    return this.sessionId;
   }
 
   onCommand(listener: (c: DeviceCommand) => void): void {
@@ -123,7 +128,7 @@ export class WsSender implements Sender {
     ws.on('open', () => {
       this.open = true;
       this.lastHeard = Date.now();
-      ws.send(stringifyFrame({ type: 'hello', ...(this.options.key ? { key: this.options.key } : {}), ...(this.session ? { session: this.session } : {}) }));
+      ws.send(stringifyFrame({ type: 'hello', ...(this.options.key ? { key: this.options.key } : {}), ...(this.sessionId ? { session: this.sessionId } : {}) }));
       // everything not yet acknowledged goes again, in order; the session lets the server skip frames it already applied
       for (const frame of this.pending.values()) {
         clearTimeout(frame.retry);
@@ -179,7 +184,7 @@ export class WsSender implements Sender {
     this.lastHeard = Date.now();
     switch (f.type) {
       case 'welcome':
-        this.session = f.session;
+        this.sessionId = f.session;
         if (f.maxBatch > 0) this.maxBatch = f.maxBatch;
         this.backoffMs = 100;
         break;
