@@ -25,11 +25,14 @@ describe('TruckFleet', () => {
     expect(ids.size).toBe(2_000);
   });
 
-  it('drives between real cities a few hundred km apart, staying in the continental US', () => {
+  it('works a lane between two real cities a few hundred km apart, staying in the continental US', () => {
     const fleet = new TruckFleet({ count: 50, seed: 2 });
     for (let i = 0; i < 50; i++) {
+      const lane = fleet.lane(i);
+      const ends = new Set([lane.origin, lane.destination]);
       for (let h = 0; h < 48; h += 3) {
         const leg = fleet.leg(i, T0 + h * HOUR);
+        expect(ends.has(leg.from) && ends.has(leg.to) && leg.from !== leg.to).toBe(true);
         expect(leg.from.population).toBeGreaterThanOrEqual(50_000);
         expect(leg.to.population).toBeGreaterThanOrEqual(50_000);
         expect(distanceKm(leg.from, leg.to)).toBeGreaterThan(100);

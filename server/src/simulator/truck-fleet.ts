@@ -1,8 +1,8 @@
 /**
- * A fleet of refrigerated trucks (`truck`) driving between real US cities: a leg from one city to
- * another a few hundred km away at the driver's cruising speed, a stop at the destination (a long
- * rest once the driver has driven 8 hours), then the next leg. A few drivers speed, a few trucks
- * stall on the way, a few reefers fail and let the cargo warm up.
+ * A fleet of refrigerated trucks (`truck`) driving between real US cities. Each truck works one lane
+ * between two cities a few hundred km apart: a leg at the driver's cruising speed, a stop at the end
+ * (a long rest once the driver has driven 8 hours), then the leg back. A few drivers speed, a few
+ * trucks stall on the way, a few reefers fail and let the cargo warm up.
  */
 import type { UsCity } from './cities.js';
 import { citiesOver } from './cities.js';
@@ -35,8 +35,14 @@ export interface Leg {
   leaveAt: number;
 }
 
+/** The two cities a truck shuttles between: its route, for reference data (driver, route, cargo). */
+export interface Lane {
+  origin: UsCity;
+  destination: UsCity;
+}
+
 interface Truck {
-  home: number;
+  lane: Lane;
   cruiseKph: number;
   reeferFails: boolean;
   fuelPct: number;
@@ -64,7 +70,7 @@ export class TruckFleet implements Fleet {
     for (let i = 0; i < this.size; i++) {
       const speeder = r.chance(0.05);
       this.trucks.push({
-        home: picker.pick(r),
+        lane: this.pickLane(picker.pick(r), r),
         cruiseKph: speeder ? r.range(112, 122) : r.range(85, 102),
         reeferFails: r.chance(0.01),
         fuelPct: r.range(40, 100),
@@ -94,7 +100,7 @@ export class TruckFleet implements Fleet {
     const truck = this.trucks[index]!;
     if (!truck.leg) {
       // join the simulation somewhere along a first leg
-      const leg = this.plan(truck, truck.home, t);
+      const leg = this.plan(truck, truck.lane.origin, t);
       const shift = this.rng.next() * (leg.arriveAt - leg.departAt);
       truck.leg = { ...leg, departAt: leg.departAt - shift, arriveAt: leg.arriveAt - shift, leaveAt: leg.leaveAt - shift, stallAt: leg.stallAt && leg.stallAt - shift };
     }
@@ -102,9 +108,13 @@ export class TruckFleet implements Fleet {
       const done = truck.leg;
       truck.fuelPct = Math.max(0, truck.fuelPct - done.km * FUEL_PCT_PER_KM);
       if (truck.fuelPct < 50) truck.fuelPct = 100;
-      truck.leg = this.plan(truck, this.cities.indexOf(done.to), done.leaveAt);
+      truck.leg = this.plan(truck, done.to, done.leaveAt);
     }
     return truck.leg;
+  }
+
+  lane(index: number): Lane {
+    return this.trucks[index]!.lane;
   }
 
   /** Where the truck is at event time t. */
@@ -144,25 +154,23 @@ export class TruckFleet implements Fleet {
     return Math.min(1, Math.max(0, driving / total));
   }
 
-  private plan(truck: Truck, fromIndex: number, departAt: number): Leg {
-    const r = this.rng;
-    const from = this.cities[fromIndex]!;
-    let to = from;
-    let km = 0;
+  /** A lane from city `from` to a city 150 to 900 km away (the nearest big city for an isolated one). */
+  private pickLane(from: number, r: Random): Lane {
+    const origin = this.cities[from]!;
     for (let tries = 0; tries < 50; tries++) {
       const candidate = this.cities[r.int(this.cities.length)]!;
-      const d = distanceKm(from, candidate);
-      if (d >= MIN_LEG_KM && d <= MAX_LEG_KM) {
-        to = candidate;
-        km = d * ROAD_FACTOR;
-        break;
-      }
+      const d = distanceKm(origin, candidate);
+      if (d >= MIN_LEG_KM && d <= MAX_LEG_KM) return { origin, destination: candidate };
     }
-    if (to === from) {
-      // an isolated city: drive to the nearest big one instead
-      to = this.cities.reduce((best, c) => (c !== from && distanceKm(from, c) < distanceKm(from, best) ? c : best), this.cities[fromIndex === 0 ? 1 : 0]!);
-      km = distanceKm(from, to) * ROAD_FACTOR;
-    }
+    const others = this.cities.filter((c) => c !== origin);
+    const destination = others.reduce((best, c) => (distanceKm(origin, c) < distanceKm(origin, best) ? c : best), others[0]!);
+    return { origin, destination };
+  }
+
+  private plan(truck: Truck, from: UsCity, departAt: number): Leg {
+    const r = this.rng;
+    const to = from === truck.lane.origin ? truck.lane.destination : truck.lane.origin;
+    const km = distanceKm(from, to) * ROAD_FACTOR;
     const driveMs = (km / truck.cruiseKph) * HOUR;
     const stalls = r.chance(0.03);
     const stallMs = stalls ? r.range(12, 20) * MINUTE : 0;
