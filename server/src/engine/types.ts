@@ -72,6 +72,8 @@ export interface EngineEvents {
   alertAcknowledged: AlertRecord;
   /** A command for a device; connectors deliver it live where they hold the device's connection. */
   command: { record: CommandRecord; source: SourceRef | null };
+  /** A model threw (or a twin's effects were refused); that batch failed for that twin only. */
+  modelError: { model: string; id: string; code: string; error: unknown };
   /** Ready after restore. */
   ready: Record<string, never>;
 }
