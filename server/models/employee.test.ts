@@ -185,13 +185,14 @@ describe('Arrival order', () => {
   });
 
   it('does not forward a notice that may travel no further than one already forwarded', async () => {
-    const { contact, notice } = await office();
+    const { contact, notice, state } = await office();
     await contact('mid', 'far', TEST - DAY);
     await notice('mid', 1);
     const sent = wb.commands.length;
     await notice('mid', 1, TEST + HOUR);
     await notice('mid', 0);
     expect(wb.commands).toHaveLength(sent);
+    expect(state('mid')!.forwarded).toEqual({ source: 'x', testAt: TEST, hopsLeft: 0 });
   });
 
   it('reaches the same twins whether contacts are reported before or after the test', async () => {
