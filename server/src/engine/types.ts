@@ -111,7 +111,11 @@ export interface EngineApi {
   twins(model: string): Iterable<TwinView>;
   twinCount(model?: string): number;
   alerts(filter?: { model?: string; twinId?: string; minSeverity?: Severity; since?: number; acknowledged?: boolean; limit?: number }): AlertRecord[];
+  /** A twin's most recent alerts, newest first. */
+  twinAlerts(model: string, id: string, limit?: number): AlertRecord[];
   acknowledgeAlert(id: string): AlertRecord | undefined;
+  /** Messages waiting in mailboxes. */
+  readonly mailboxDepth: number;
   sendCommand(model: string, id: string, command: JsonValue): Promise<CommandRecord>;
   pendingCommands(model: string, id: string): CommandRecord[];
   ackCommands(model: string, id: string, cids?: string[]): Promise<number>;

@@ -50,7 +50,7 @@ describe('Delivery', () => {
         state.n += msgs.length;
         order.push(`${ctx.id}:end`);
         running--;
-        return 'update';
+        return 'update' as const;
       },
     });
     const { engine } = await startEngine([slow]);
