@@ -72,9 +72,10 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
         ctx.alert({
           severity: Severity.CRITICAL,
           title: 'Gas leak: pipe shut down',
-          message: m.ppm >= GAS_ALARM_PPM
-            ? `${m.ppm} ppm reached the ${GAS_ALARM_PPM} ppm alarm level`
-            : `above ${GAS_LIMIT_PPM} ppm for more than 15 minutes (now ${m.ppm} ppm)`,
+          message:
+            m.ppm >= GAS_ALARM_PPM
+              ? `${m.ppm} ppm reached the ${GAS_ALARM_PPM} ppm alarm level`
+              : `above ${GAS_LIMIT_PPM} ppm for more than 15 minutes (now ${m.ppm} ppm)`,
           data: { ppm: m.ppm, limitStartTime: state.limitStartTime, at: t, ...(state.site ? { site: state.site } : {}) },
         });
       }

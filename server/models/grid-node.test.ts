@@ -102,7 +102,11 @@ describe('Incident counts', () => {
   it('keeps only the 10 most recent incidents', async () => {
     const { state } = await node('infrastructure');
     const t0 = wb.now();
-    await wb.send('grid-node', 'n1', Array.from({ length: 12 }, (_, i) => status('minor', t0 + i)));
+    await wb.send(
+      'grid-node',
+      'n1',
+      Array.from({ length: 12 }, (_, i) => status('minor', t0 + i)),
+    );
     expect(state().totalIncidents).toBe(12);
     expect(state().incidents).toHaveLength(MAX_INCIDENTS);
     expect(state().incidents[0]).toEqual({ time: t0 + 2, condition: 'minor' });
