@@ -3,17 +3,20 @@
  * (`data/trucks.json`, one row per truck id: driver, route, cargo, planned stops) and raises five
  * kinds of alert, each once per episode (re-armed when the condition clears):
  *
- * | kind          | condition                                                   | severity |
- * |---------------|-------------------------------------------------------------|----------|
- * | speeding      | faster than the driver's speed allowance for over 60 s      | WARNING  |
- * | cargoTemp     | cargo warmer than its maximum for over 5 minutes            | ERROR    |
- * | stalled       | speed 0 away from any planned stop for over 10 minutes      | WARNING  |
- * | offRoute      | more than 5 km from the route corridor                      | WARNING  |
- * | drivingHours  | driver on the road over 11 hours (a 10-hour stop ends a shift) | ERROR |
+ * | kind          | condition                                                      | severity |
+ * |---------------|----------------------------------------------------------------|----------|
+ * | speeding      | faster than the driver's speed allowance for over 60 s         | WARNING  |
+ * | cargoTemp     | cargo warmer than its maximum for over 5 minutes               | ERROR    |
+ * | stalled       | speed 0 away from any planned stop for over 10 minutes         | WARNING  |
+ * | offRoute      | more than 5 km from the route corridor                         | WARNING  |
+ * | drivingHours  | driver on the road over 11 hours (a 10-hour stop ends a shift) | ERROR    |
  *
- * `status` (moving, stopped, stalled, offRoute, arrived) is for maps and aggregates. A message
- * `{ type: "init", driver?, route?, cargo?, plannedStops? }` sets the context when no reference file
- * row exists (the simulator uses it); it wins over reference data.
+ * Alert `data.kind` names the kind. `status` (moving, stopped, stalled, offRoute, arrived) is for
+ * maps and aggregates. A reference row looks like
+ * `{ id, driver: { name, speedAllowanceKph }, cargo: { type, maxTempC }, route: { destination: { name, lat, lng },
+ * corridor: [{ lat, lng }, …] }, plannedStops: [{ name, lat, lng, radiusKm? }] }`. A message
+ * `{ type: "init", driver?, route?, cargo?, plannedStops? }` in the same shape sets the context for a
+ * truck without a row (a simulator's fleet); it wins over reference data.
  */
 import { fileURLToPath } from 'node:url';
 import { defineModel, eventTime, Severity, type JsonValue, type ReferenceRow, type TwinContext } from '@hextwin/shared';

@@ -49,6 +49,7 @@ export interface TurbineIncident {
   status: 'Started' | 'Resolved';
   startTime: number;
   endTime: number | null;
+  /** messages seen in the condition, filled in when it is resolved */
   warnings: number;
 }
 
