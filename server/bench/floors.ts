@@ -41,7 +41,10 @@ interface Plan {
   socketMs: number;
 }
 
-const plan = (b: Bench): Plan => (b.quick ? { twins: 100_000, docs: 100_000, minMs: 250, runs: 3, socketMs: 1_500 } : { twins: 1_000_000, docs: 300_000, minMs: 1_000, runs: 3, socketMs: 3_000 });
+const plan = (b: Bench): Plan =>
+  b.quick
+    ? { twins: 100_000, docs: 100_000, minMs: 250, runs: 3, socketMs: 1_500 }
+    : { twins: 1_000_000, docs: 300_000, minMs: 1_000, runs: 3, socketMs: 3_000 };
 
 /** "(100k twins)" in quick runs, "" in full ones: a quick figure must not pass for a full one. */
 const scale = (b: Bench, p: Plan) => (b.quick ? ` (${short(p.twins)} twins)` : '');
@@ -68,10 +71,14 @@ const jsonParse: Figure = {
     const docs = messageDocs(Math.min(p.docs, 50_000), 1_000);
     let i = 0;
     let sink = 0;
-    const rate = opsPerSecond(() => {
-      for (let k = 0; k < 1_000; k++) sink += (JSON.parse(docs[i++ % docs.length]!) as TelemetryMessage).temp;
-      return 1_000;
-    }, p.minMs, p.runs);
+    const rate = opsPerSecond(
+      () => {
+        for (let k = 0; k < 1_000; k++) sink += (JSON.parse(docs[i++ % docs.length]!) as TelemetryMessage).temp;
+        return 1_000;
+      },
+      p.minMs,
+      p.runs,
+    );
     if (Number.isNaN(sink)) throw new Error('unreachable: keeps the parse from being optimised away');
     b.report({ name: Floor.jsonParse, value: rate, unit: 'msgs/s' });
   },
@@ -84,7 +91,11 @@ const memoryPerTwin: Figure = {
     b.progress(`building ${short(p.twins)} twins`);
     fixture = undefined;
     const f = twinsFor(p);
-    b.report({ name: Floor.memoryPerTwin, value: f.bytesPerTwin, unit: `bytes/twin (plain 8-field objects in a Map${b.quick ? `, ${short(p.twins)} twins` : ''})` });
+    b.report({
+      name: Floor.memoryPerTwin,
+      value: f.bytesPerTwin,
+      unit: `bytes/twin (plain 8-field objects in a Map${b.quick ? `, ${short(p.twins)} twins` : ''})`,
+    });
   },
 };
 
@@ -95,10 +106,14 @@ const parseLookupUpdate: Figure = {
     const { twins } = twinsFor(p);
     const docs = messageDocs(p.docs, p.twins);
     let i = 0;
-    const rate = opsPerSecond(() => {
-      for (let k = 0; k < 1_000; k++) apply(twins, JSON.parse(docs[i++ % docs.length]!) as TelemetryMessage);
-      return 1_000;
-    }, p.minMs, p.runs);
+    const rate = opsPerSecond(
+      () => {
+        for (let k = 0; k < 1_000; k++) apply(twins, JSON.parse(docs[i++ % docs.length]!) as TelemetryMessage);
+        return 1_000;
+      },
+      p.minMs,
+      p.runs,
+    );
     b.report({ name: Floor.parseLookupUpdate, value: rate, unit: `msgs/s${scale(b, p)}` });
   },
 };
@@ -110,11 +125,15 @@ const parseLookupUpdateBatch100: Figure = {
     const { twins } = twinsFor(p);
     const docs = messageBatches(p.docs / 100, 100, p.twins).map((batch) => `[${batch.map(messageText).join(',')}]`);
     let i = 0;
-    const rate = opsPerSecond(() => {
-      const batch = JSON.parse(docs[i++ % docs.length]!) as TelemetryMessage[];
-      for (const m of batch) apply(twins, m);
-      return batch.length;
-    }, p.minMs, p.runs);
+    const rate = opsPerSecond(
+      () => {
+        const batch = JSON.parse(docs[i++ % docs.length]!) as TelemetryMessage[];
+        for (const m of batch) apply(twins, m);
+        return batch.length;
+      },
+      p.minMs,
+      p.runs,
+    );
     b.report({ name: Floor.parseLookupUpdateBatch100, value: rate, unit: `msgs/s${scale(b, p)}` });
   },
 };
@@ -128,11 +147,15 @@ const msgpackBatch100: Figure = {
     const packr = new Packr({ useRecords: true });
     const bufs = messageBatches(p.docs / 100, 100, p.twins).map((batch) => packr.pack(batch));
     let i = 0;
-    const rate = opsPerSecond(() => {
-      const batch = packr.unpack(bufs[i++ % bufs.length]!) as TelemetryMessage[];
-      for (const m of batch) apply(twins, m);
-      return batch.length;
-    }, p.minMs, p.runs);
+    const rate = opsPerSecond(
+      () => {
+        const batch = packr.unpack(bufs[i++ % bufs.length]!) as TelemetryMessage[];
+        for (const m of batch) apply(twins, m);
+        return batch.length;
+      },
+      p.minMs,
+      p.runs,
+    );
     b.report({ name: Floor.msgpackBatch100, value: rate, unit: `msgs/s${scale(b, p)}` });
   },
 };
@@ -153,20 +176,23 @@ const h3GroupRes5: Figure = {
       return c;
     });
     let groups = 0;
-    const ms = medianMs(() => {
-      const bins = new Map<string, { count: number; sum: number; max: number }>();
-      for (let i = 0; i < list.length; i++) {
-        const t = list[i]!;
-        const c = cells[i]!;
-        const bin = bins.get(c);
-        if (bin) {
-          bin.count++;
-          bin.sum += t.temp;
-          if (t.temp > bin.max) bin.max = t.temp;
-        } else bins.set(c, { count: 1, sum: t.temp, max: t.temp });
-      }
-      groups = bins.size;
-    }, b.quick ? 5 : 7);
+    const ms = medianMs(
+      () => {
+        const bins = new Map<string, { count: number; sum: number; max: number }>();
+        for (let i = 0; i < list.length; i++) {
+          const t = list[i]!;
+          const c = cells[i]!;
+          const bin = bins.get(c);
+          if (bin) {
+            bin.count++;
+            bin.sum += t.temp;
+            if (t.temp > bin.max) bin.max = t.temp;
+          } else bins.set(c, { count: 1, sum: t.temp, max: t.temp });
+        }
+        groups = bins.size;
+      },
+      b.quick ? 5 : 7,
+    );
     b.report({ name: Floor.h3GroupRes5, value: ms, unit: `ms (${short(p.twins)} twins, ${groups.toLocaleString('en-US')} cells)` });
   },
 };
@@ -177,11 +203,14 @@ const filterScan: Figure = {
     const p = plan(b);
     const { list } = twinsFor(p);
     let matches = 0;
-    const ms = medianMs(() => {
-      let m = 0;
-      for (const t of list) if (t.temp > 95 && t.alertLevel >= 5) m++;
-      matches = m;
-    }, b.quick ? 5 : 7);
+    const ms = medianMs(
+      () => {
+        let m = 0;
+        for (const t of list) if (t.temp > 95 && t.alertLevel >= 5) m++;
+        matches = m;
+      },
+      b.quick ? 5 : 7,
+    );
     if (matches === 0) throw new Error('the filter matched no twin: the fixture is wrong');
     b.report({ name: Floor.filterScan, value: ms, unit: `ms (${short(p.twins)} twins)` });
   },
@@ -211,11 +240,21 @@ const loopback: Figure = {
       b.report({ name: Floor.wsSingle8, value: wsSingle, unit: `msgs/s${scale(b, p)}` });
 
       b.progress('HTTP POST, one message per request, 16 connections');
-      const httpSingle = await rawHttpRate(server.port, singles.map((text) => httpPost(server.port, '/m', text)), 16, p.socketMs);
+      const httpSingle = await rawHttpRate(
+        server.port,
+        singles.map((text) => httpPost(server.port, '/m', text)),
+        16,
+        p.socketMs,
+      );
       b.report({ name: Floor.httpSingle, value: httpSingle, unit: `requests/s${scale(b, p)}` });
 
       b.progress('HTTP POST, 100 messages per request, 16 connections');
-      const httpBatch = await rawHttpRate(server.port, batches.map((text) => httpPost(server.port, '/m', text)), 16, p.socketMs);
+      const httpBatch = await rawHttpRate(
+        server.port,
+        batches.map((text) => httpPost(server.port, '/m', text)),
+        16,
+        p.socketMs,
+      );
       b.report({ name: Floor.httpBatch100, value: httpBatch * 100, unit: `msgs/s${scale(b, p)}` });
 
       if ((await server.applied()) === 0) throw new Error('the loopback server applied nothing');

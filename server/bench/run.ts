@@ -93,7 +93,23 @@ async function main(): Promise<number> {
   const dir = path.join(root, '.bench');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `results-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ startedAt: startedAt.toISOString(), quick, only: only ?? null, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null, results, failures }, null, 2) + '\n');
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt: startedAt.toISOString(),
+        quick,
+        only: only ?? null,
+        node: process.version,
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? null,
+        results,
+        failures,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   note(`results written to ${path.relative(process.cwd(), file)}`);
   return failures.length > 0 ? 1 : 0;
 }

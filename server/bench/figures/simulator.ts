@@ -15,14 +15,25 @@ const figure: Figure = {
   async run(b) {
     b.progress('building the demo world');
     const nowhere = new Writable({ write: (_c, _e, done) => done() });
-    const sim = new Simulator({ world: new World('bench', DEMO_SIZE), sender: new PrintSender(nowhere), rate: 1_000_000, start: Date.parse('2025-01-01T00:00:00Z'), logger: pino({ level: 'silent' }) });
-    // past the grid nodes' and turbines' init messages, into the steady stream
-    sim.take(DEMO_SIZE['grid-node'] + DEMO_SIZE['wind-turbine']);
+    const world = new World('bench', DEMO_SIZE);
+    const sim = new Simulator({
+      world,
+      sender: new PrintSender(nowhere),
+      rate: 1_000_000,
+      start: Date.parse('2025-01-01T00:00:00Z'),
+      logger: pino({ level: 'silent' }),
+    });
+    // past the init messages, into the steady stream
+    sim.take(world.fleets.reduce((n, f) => n + f.setupSize, 0));
     let sink = 0;
-    const rate = opsPerSecond(() => {
-      for (const m of sim.take(1_000)) sink += JSON.stringify(m).length;
-      return 1_000;
-    }, b.quick ? 300 : 1_000, 3);
+    const rate = opsPerSecond(
+      () => {
+        for (const m of sim.take(1_000)) sink += JSON.stringify(m).length;
+        return 1_000;
+      },
+      b.quick ? 300 : 1_000,
+      3,
+    );
     if (sink === 0) throw new Error('the simulator made no messages');
     b.report({ name: 'simulator.generate', value: rate, unit: 'msgs/s (made and serialised, one core)', goal: 'well above the ingest figures' });
   },

@@ -13,7 +13,10 @@ export interface Loopback {
 }
 
 export async function startLoopback(twins: number): Promise<Loopback> {
-  const child: ChildProcess = fork(new URL('./loopback-server.ts', import.meta.url), [String(twins)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(new URL('./loopback-server.ts', import.meta.url), [String(twins)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`the loopback server exited with ${code}`)));
@@ -40,7 +43,13 @@ export async function startLoopback(twins: number): Promise<Loopback> {
  * Sends pre-built frames over `connections` WebSockets, each with at most `window` frames awaiting
  * their ack, for `ms`; returns acknowledged messages per second.
  */
-export async function wsRate(port: number, frames: { text: (fid: number) => string; count: number }[], connections: number, window: number, ms: number): Promise<number> {
+export async function wsRate(
+  port: number,
+  frames: { text: (fid: number) => string; count: number }[],
+  connections: number,
+  window: number,
+  ms: number,
+): Promise<number> {
   const sockets = await Promise.all(
     Array.from({ length: connections }, () => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
@@ -97,10 +106,20 @@ export async function httpRate(port: number, bodies: string[], connections: numb
   const t0 = performance.now();
   const post = (body: string) =>
     new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, path: '/m', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/m',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

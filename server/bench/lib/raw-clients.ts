@@ -18,7 +18,12 @@ function connect(port: number): Promise<net.Socket> {
 export function wsTextFrame(text: string): Buffer {
   const payload = Buffer.from(text, 'utf8');
   const n = payload.length;
-  const head = n < 126 ? Buffer.from([0x81, 0x80 | n]) : n < 65_536 ? Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff]) : Buffer.concat([Buffer.from([0x81, 0x80 | 127]), bigEndian64(n)]);
+  const head =
+    n < 126
+      ? Buffer.from([0x81, 0x80 | n])
+      : n < 65_536
+        ? Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff])
+        : Buffer.concat([Buffer.from([0x81, 0x80 | 127]), bigEndian64(n)]);
   return Buffer.concat([head, Buffer.alloc(4), payload]);
 }
 
@@ -30,7 +35,9 @@ function bigEndian64(n: number): Buffer {
 
 async function wsConnect(port: number): Promise<net.Socket> {
   const s = await connect(port);
-  s.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  s.write(
+    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   await new Promise<void>((resolve, reject) => {
     let head = '';
     const onData = (d: Buffer) => {
@@ -120,7 +127,10 @@ export async function rawWsRate(port: number, frames: Buffer[], messagesPerFrame
 /** A pre-built HTTP/1.1 POST request. */
 export function httpPost(port: number, path: string, body: string): Buffer {
   const b = Buffer.from(body, 'utf8');
-  return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n`, 'latin1'), b]);
+  return Buffer.concat([
+    Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${b.length}\r\n\r\n`, 'latin1'),
+    b,
+  ]);
 }
 
 /** Counts complete HTTP responses (with Content-Length bodies) in a byte stream, checking their status. */

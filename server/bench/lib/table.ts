@@ -8,8 +8,21 @@ function fmt(x: number): string {
 }
 
 export function formatTable(results: readonly FigureResult[]): string {
-  const rows = [['figure', 'value', 'unit', 'ratio to floor', 'goal'], ...results.map((r) => [r.name, fmt(r.value), r.unit, r.ratio === null ? (r.floor ? `(${r.floor} not measured)` : '') : `${r.ratio.toFixed(2)} × ${r.floor}`, r.goal ?? ''])];
+  const rows = [
+    ['figure', 'value', 'unit', 'ratio to floor', 'goal'],
+    ...results.map((r) => [
+      r.name,
+      fmt(r.value),
+      r.unit,
+      r.ratio === null ? (r.floor ? `(${r.floor} not measured)` : '') : `${r.ratio.toFixed(2)} × ${r.floor}`,
+      r.goal ?? '',
+    ]),
+  ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  const line = (row: string[]) => row.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd();
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }

@@ -5,7 +5,28 @@ const NOW = Date.parse('2025-06-01T00:00:00Z');
 
 describe('parseCliArgs', () => {
   it('reads the options of the documented example', () => {
-    const o = parseCliArgs(['--target', 'http://127.0.0.1:4000', '--model', 'grid-node', '--count', '20000', '--rate', '5000', '--seed', '1', '--duration', '60', '--key', 'k1', '--scenario', 'grid-attack'], {}, NOW);
+    const o = parseCliArgs(
+      [
+        '--target',
+        'http://127.0.0.1:4000',
+        '--model',
+        'grid-node',
+        '--count',
+        '20000',
+        '--rate',
+        '5000',
+        '--seed',
+        '1',
+        '--duration',
+        '60',
+        '--key',
+        'k1',
+        '--scenario',
+        'grid-attack',
+      ],
+      {},
+      NOW,
+    );
     expect(o.target.href).toBe('http://127.0.0.1:4000/');
     expect(o.size).toEqual({ 'grid-node': 20_000 });
     expect(o.rate).toBe(5000);

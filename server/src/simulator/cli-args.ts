@@ -54,7 +54,8 @@ export interface CliOptions {
 function positive(name: string, raw: string | undefined, def: number, integer = true): number {
   if (raw === undefined) return def;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new UsageError(`--${name} must be a ${integer ? 'whole ' : ''}number above 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+    throw new UsageError(`--${name} must be a ${integer ? 'whole ' : ''}number above 0, got ${JSON.stringify(raw)}`);
   return v;
 }
 
@@ -118,7 +119,8 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   }
   const names = v.scenario ?? [];
   for (const name of names) {
-    if (!SCENARIOS.some((s) => s.name === name)) throw new UsageError(`--scenario must be one of ${SCENARIOS.map((s) => s.name).join(', ')}, got ${JSON.stringify(name)}`);
+    if (!SCENARIOS.some((s) => s.name === name))
+      throw new UsageError(`--scenario must be one of ${SCENARIOS.map((s) => s.name).join(', ')}, got ${JSON.stringify(name)}`);
   }
   const at = v['scenario-at'] === undefined ? undefined : positive('scenario-at', v['scenario-at'], 0);
   const durationS = v.duration === undefined ? undefined : positive('duration', v.duration, 0, false);

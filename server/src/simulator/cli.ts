@@ -50,7 +50,10 @@ async function main(): Promise<number> {
     logger,
   });
   const devices = world.fleets.map((f) => `${f.size.toLocaleString('en-US')} ${f.model}`).join(', ');
-  logger.info({ target: opts.print ? 'stdout' : opts.target.href, transport: opts.print ? 'print' : opts.transport, rate: opts.rate, speed: opts.speed, seed: opts.seed }, `simulating ${devices}`);
+  logger.info(
+    { target: opts.print ? 'stdout' : opts.target.href, transport: opts.print ? 'print' : opts.transport, rate: opts.rate, speed: opts.speed, seed: opts.seed },
+    `simulating ${devices}`,
+  );
 
   const progress = new ProgressLine();
   const tty = process.stderr.isTTY === true;

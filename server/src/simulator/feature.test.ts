@@ -61,6 +61,7 @@ function context(demo: boolean, port: number) {
     connectors: () => [],
     scenarios: registry,
     address: () => ({ host: '127.0.0.1', port }),
+    countError: () => undefined,
   };
   return { ctx, registry };
 }

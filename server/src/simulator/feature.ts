@@ -22,7 +22,8 @@ export const simulatorFeature: Feature = {
     if (!ctx.config.demo) return;
     const log = ctx.logger.child({ feature: 'simulator' });
     const rate = Number(process.env.HEXTWIN_DEMO_RATE || DEFAULT_RATE);
-    if (!(rate > 0)) throw new HextwinError('CONFIG_INVALID', `HEXTWIN_DEMO_RATE must be a number above 0, got ${JSON.stringify(process.env.HEXTWIN_DEMO_RATE)}`);
+    if (!(rate > 0))
+      throw new HextwinError('CONFIG_INVALID', `HEXTWIN_DEMO_RATE must be a number above 0, got ${JSON.stringify(process.env.HEXTWIN_DEMO_RATE)}`);
     const key = process.env.HEXTWIN_DEMO_KEY || undefined;
     if (ctx.auth.enabled && !key) {
       log.warn('AUTH_FILE is set but HEXTWIN_DEMO_KEY is not: the demo simulator does not start');

@@ -1,10 +1,13 @@
 /**
- * An office of `employee`s whose phones report who they meet: mostly colleagues of their own
- * department, sometimes anyone. An employee told to quarantine stays home (meets no one) for 14 days.
+ * An office of `employee`s in a large US city whose phones report who they meet: mostly colleagues
+ * of their own department, sometimes anyone. Each employee's init message gives their department
+ * and desk location. An employee told to quarantine stays home (meets no one) for 14 days.
  */
 import type { JsonValue } from '@hextwin/shared';
 import type { Fleet, WireEnvelope } from './fleet.js';
 import { Cursor, paddedId } from './fleet.js';
+import { metroCentres } from './cities.js';
+import { offsetKm, round5 } from './geo.js';
 import { Random } from './random.js';
 
 const DAY = 24 * 60 * 60_000;
@@ -16,14 +19,18 @@ export interface Employee {
   department: (typeof DEPARTMENTS)[number];
   /** where in the office they sit */
   location: string;
+  lat: number;
+  lng: number;
 }
 
 export class OfficeFleet implements Fleet {
   readonly model = 'employee';
   /** a phone reports a meeting far less often than a grid node reports its status */
-  readonly setupSize = 0;
   readonly rateShare = 0.05;
   readonly size: number;
+  readonly setupSize: number;
+  /** the city the office is in */
+  readonly city: string;
   readonly employees: Employee[] = [];
   private readonly byDepartment = new Map<string, number[]>();
   private readonly byId = new Map<string, number>();
@@ -31,14 +38,20 @@ export class OfficeFleet implements Fleet {
   private readonly rng: Random;
   private readonly cursor: Cursor;
 
-  constructor(options: { count: number; seed: number | string; office?: string }) {
+  constructor(options: { count: number; seed: number | string }) {
     const r = Random.derive(options.seed, 'employee/roster');
-    const office = options.office ?? 'HQ';
+    const town = r.pick(metroCentres(10));
+    this.city = `${town.name}, ${town.state}`;
+    const building = offsetKm(town, r.range(-3, 3), r.range(-3, 3));
     this.size = options.count;
+    this.setupSize = options.count;
     for (let i = 0; i < this.size; i++) {
       const department = r.pick(DEPARTMENTS);
       const id = paddedId('emp', i, this.size);
-      this.employees.push({ id, department, location: `${office} floor ${1 + DEPARTMENTS.indexOf(department) % FLOORS}` });
+      // desks spread over a building about 100 m across
+      const desk = offsetKm(building, r.range(-0.05, 0.05), r.range(-0.05, 0.05));
+      const floor = 1 + (DEPARTMENTS.indexOf(department) % FLOORS);
+      this.employees.push({ id, department, location: `${town.name} office, floor ${floor}`, lat: round5(desk.lat), lng: round5(desk.lng) });
       this.byId.set(id, i);
       const members = this.byDepartment.get(department) ?? [];
       members.push(i);
@@ -53,8 +66,13 @@ export class OfficeFleet implements Fleet {
     return this.employees[index]!.id;
   }
 
+  /** Each employee's department and desk. */
   setup(): WireEnvelope[] {
-    return [];
+    return this.employees.map((e) => ({
+      model: this.model,
+      id: e.id,
+      message: { type: 'init', department: e.department, location: e.location, lat: e.lat, lng: e.lng },
+    }));
   }
 
   next(t: number): WireEnvelope | undefined {

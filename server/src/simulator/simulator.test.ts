@@ -54,7 +54,7 @@ describe('Simulator', () => {
 
   it('sends the setup messages first, then every model, in batches no larger than asked', async () => {
     const { sender, sim } = await run('1');
-    const setup = size['grid-node'] + size['wind-turbine'];
+    const setup = size['grid-node'] + size.truck + size['wind-turbine'] + size.employee;
     expect(sender.messages.slice(0, setup).every((m) => (m.message as { type?: string }).type === 'init')).toBe(true);
     expect(new Set(sender.messages.slice(setup).map((m) => m.model))).toEqual(new Set(['grid-node', 'truck', 'gas-sensor', 'wind-turbine', 'employee']));
     expect(Math.max(...sender.batches)).toBeLessThanOrEqual(100);
@@ -71,7 +71,7 @@ describe('Simulator', () => {
 
   it('triggers a scheduled scenario once the devices are set up, its messages ahead of the stream', async () => {
     const { sender } = await run('1', [{ name: 'gas-leak' }]);
-    const setup = size['grid-node'] + size['wind-turbine'];
+    const setup = size['grid-node'] + size.truck + size['wind-turbine'] + size.employee;
     const burst = sender.messages[setup]!;
     expect(burst.model).toBe('gas-sensor');
     expect((burst.message as { ppm: number }).ppm).toBeGreaterThan(50);
@@ -83,7 +83,11 @@ describe('Simulator', () => {
     const sim = new Simulator({ world, sender, rate: 1_000_000, start: T0, maxMessages: 10, logger });
     sim.trigger('gas-leak');
     const leaking = world.gas!.sensors.findIndex((_, i) => world.gas!.leaking(i, T0));
-    sender.command({ model: 'gas-sensor', id: world.gas!.id(leaking), command: { command: 'shutdown', description: 'Shutdown the incoming gas pipe', code: 100 } });
+    sender.command({
+      model: 'gas-sensor',
+      id: world.gas!.id(leaking),
+      command: { command: 'shutdown', description: 'Shutdown the incoming gas pipe', code: 100 },
+    });
     expect(world.gas!.leaking(leaking, T0)).toBe(false);
   });
 

@@ -77,7 +77,12 @@ export class Simulator {
   }
 
   get stats(): SimulatorStats {
-    return { ...this.options.sender.stats, produced: this.produced, elapsedMs: this.startedAt ? performance.now() - this.startedAt : 0, eventTime: this.eventTime() };
+    return {
+      ...this.options.sender.stats,
+      produced: this.produced,
+      elapsedMs: this.startedAt ? performance.now() - this.startedAt : 0,
+      eventTime: this.eventTime(),
+    };
   }
 
   /** Runs until the duration or message count is reached or stop() is called, then waits for the last acks. */

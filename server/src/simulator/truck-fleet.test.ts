@@ -14,8 +14,41 @@ interface Reading {
 }
 
 describe('TruckFleet', () => {
+  it('introduces each truck with its driver, cargo, route and planned stops', () => {
+    const fleet = new TruckFleet({ count: 20, seed: 1 });
+    const setup = fleet.setup(T0);
+    expect(setup).toHaveLength(20);
+    setup.forEach((m, i) => {
+      const init = m.message as {
+        type: string;
+        driver: { speedAllowanceKph: number };
+        cargo: { maxTempC: number };
+        route: { destination: { name: string; lat: number }; corridor: unknown[] };
+        plannedStops: unknown[];
+      };
+      const leg = fleet.leg(i, T0);
+      expect(init.type).toBe('init');
+      expect(init.driver.speedAllowanceKph).toBeGreaterThanOrEqual(100);
+      expect(init.route.destination).toEqual({ name: `${leg.to.name}, ${leg.to.state}`, lat: leg.to.lat, lng: leg.to.lng });
+      expect(init.route.corridor).toHaveLength(2);
+      expect(init.plannedStops).toHaveLength(2);
+    });
+  });
+
+  it('tells its twin where it is heading each time it turns round', () => {
+    const fleet = new TruckFleet({ count: 1, seed: 4 });
+    fleet.setup(T0);
+    const leg = fleet.leg(0, T0);
+    expect((fleet.next(T0)!.message as { type?: string }).type).toBeUndefined();
+    const turned = fleet.next(leg.leaveAt)!.message as { type: string; route: { destination: { name: string } } };
+    expect(turned.type).toBe('init');
+    expect(turned.route.destination.name).toBe(`${leg.from.name}, ${leg.from.state}`);
+    expect((fleet.next(leg.leaveAt + 1)!.message as { type?: string }).type).toBeUndefined();
+  });
+
   it('has 2,000 trucks with distinct ids reporting the fields of the truck model', () => {
     const fleet = new TruckFleet({ count: 2_000, seed: 1 });
+    fleet.setup(T0);
     const ids = new Set<string>();
     for (let k = 0; k < 2_000; k++) {
       const m = fleet.next(T0)!;
@@ -58,7 +91,11 @@ describe('TruckFleet', () => {
   it('reports speed 0 while parked at its destination and a cruising speed on the road', () => {
     const fleet = new TruckFleet({ count: 1, seed: 4 });
     const leg = fleet.leg(0, T0);
-    const read = (t: number) => fleet.next(t)!.message as unknown as Reading;
+    // skip the init messages: this test is about readings
+    const read = (t: number): Reading => {
+      const m = fleet.next(t)!.message as unknown as Reading & { type?: string };
+      return m.type === 'init' ? read(t) : m;
+    };
     expect(read(leg.arriveAt + 1_000).speedKph).toBe(0);
     const next = fleet.leg(0, leg.leaveAt + 1);
     const onRoad = next.stallAt > 0 ? next.departAt + 1_000 : next.departAt + (next.arriveAt - next.departAt) / 2;
@@ -68,6 +105,7 @@ describe('TruckFleet', () => {
   it('is the same run for the same seed', () => {
     const run = (seed: number) => {
       const f = new TruckFleet({ count: 100, seed });
+      f.setup(T0);
       return Array.from({ length: 1_000 }, (_, k) => f.next(T0 + k * 60_000));
     };
     expect(run(9)).toEqual(run(9));

@@ -3,9 +3,14 @@
  * between two cities a few hundred km apart: a leg at the driver's cruising speed, a stop at the end
  * (a long rest once the driver has driven 8 hours), then the leg back. A few drivers speed, a few
  * trucks stall on the way, a few reefers fail and let the cargo warm up.
+ *
+ * The truck model takes a truck's context (driver, cargo, route, planned stops) from an init
+ * message: one goes out for each truck at setup, and again whenever a truck turns round, so that
+ * its route's destination is the city it is heading for.
  */
 import type { UsCity } from './cities.js';
 import { citiesOver } from './cities.js';
+import type { JsonObject } from '@hextwin/shared';
 import type { Fleet, WireEnvelope } from './fleet.js';
 import { Cursor, paddedId } from './fleet.js';
 import type { LatLng } from './geo.js';
@@ -21,6 +26,19 @@ const MAX_LEG_KM = 900;
 const MIN_CITY_POPULATION = 50_000;
 /** a full tank lasts about 2,000 km */
 const FUEL_PCT_PER_KM = 0.05;
+/** a truck parked within this distance of a lane's end is at a planned stop */
+const STOP_RADIUS_KM = 3;
+
+/** What a truck carries: the reefer's set point and the cargo's maximum temperature, °C. */
+const CARGOES = [
+  { type: 'fresh produce', setPointC: 3, maxTempC: 8, share: 0.6 },
+  { type: 'frozen food', setPointC: -20, maxTempC: -15, share: 0.25 },
+  { type: 'dry goods', setPointC: 18, maxTempC: 30, share: 0.15 },
+] as const;
+type Cargo = (typeof CARGOES)[number];
+
+const FIRST_NAMES = ['Ana', 'Ben', 'Chen', 'Dana', 'Eli', 'Fatima', 'Gus', 'Hana', 'Ivan', 'Jo', 'Kofi', 'Lena', 'Marco', 'Nia', 'Omar', 'Priya'];
+const LAST_NAMES = ['Ruiz', 'Okafor', 'Smith', 'Nguyen', 'Kowalski', 'Haddad', 'Johnson', 'Sato', 'Petrov', 'Garcia', 'Mensah', 'Larsen'];
 
 export interface Leg {
   from: UsCity;
@@ -43,18 +61,23 @@ export interface Lane {
 
 interface Truck {
   lane: Lane;
+  driver: string;
+  speedAllowanceKph: number;
+  cargo: Cargo;
   cruiseKph: number;
   reeferFails: boolean;
   fuelPct: number;
   drivenSinceRestMs: number;
   leg: Leg | undefined;
+  /** the leg the last init message described */
+  announced: Leg | undefined;
 }
 
 export class TruckFleet implements Fleet {
   readonly model = 'truck';
-  readonly setupSize = 0;
   readonly rateShare = 1;
   readonly size: number;
+  readonly setupSize: number;
   readonly cities: readonly UsCity[];
   private readonly trucks: Truck[];
   private readonly rng: Random;
@@ -62,6 +85,7 @@ export class TruckFleet implements Fleet {
 
   constructor(options: { count: number; seed: number | string }) {
     this.size = options.count;
+    this.setupSize = options.count;
     this.cities = citiesOver(MIN_CITY_POPULATION);
     this.cursor = new Cursor(this.size);
     const r = Random.derive(options.seed, 'truck/fleet');
@@ -69,13 +93,18 @@ export class TruckFleet implements Fleet {
     this.trucks = [];
     for (let i = 0; i < this.size; i++) {
       const speeder = r.chance(0.05);
+      const x = r.next();
       this.trucks.push({
         lane: this.pickLane(picker.pick(r), r),
-        cruiseKph: speeder ? r.range(112, 122) : r.range(85, 102),
+        driver: `${r.pick(FIRST_NAMES)} ${r.pick(LAST_NAMES)}`,
+        speedAllowanceKph: 5 * Math.round(r.range(100, 110) / 5),
+        cargo: x < CARGOES[0].share ? CARGOES[0] : x < CARGOES[0].share + CARGOES[1].share ? CARGOES[1] : CARGOES[2],
+        cruiseKph: speeder ? r.range(112, 122) : r.range(85, 100),
         reeferFails: r.chance(0.01),
         fuelPct: r.range(40, 100),
         drivenSinceRestMs: 0,
         leg: undefined,
+        announced: undefined,
       });
     }
     this.rng = Random.derive(options.seed, 'truck/drive');
@@ -85,14 +114,38 @@ export class TruckFleet implements Fleet {
     return paddedId('truck', index, this.size);
   }
 
-  setup(): WireEnvelope[] {
-    return [];
+  /** Each truck's context: driver, cargo, route to where it is heading, the lane's ends as planned stops. */
+  setup(t: number): WireEnvelope[] {
+    return this.trucks.map((_, i) => this.init(i, t));
   }
 
   next(t: number): WireEnvelope | undefined {
     const i = this.cursor.advance(() => true);
     if (i < 0) return undefined;
+    // a truck that turned round tells its twin where it is heading now; its reading comes next turn
+    if (this.leg(i, t) !== this.trucks[i]!.announced) return this.init(i, t);
     return { model: this.model, id: this.id(i), message: this.reading(i, t) };
+  }
+
+  /** The init message for truck `index` on its leg at t. */
+  init(index: number, t: number): WireEnvelope {
+    const truck = this.trucks[index]!;
+    const leg = this.leg(index, t);
+    truck.announced = leg;
+    const place = (c: UsCity): JsonObject => ({ name: `${c.name}, ${c.state}`, lat: c.lat, lng: c.lng });
+    const { origin, destination } = truck.lane;
+    return {
+      model: this.model,
+      id: this.id(index),
+      message: {
+        type: 'init',
+        driver: { name: truck.driver, speedAllowanceKph: truck.speedAllowanceKph },
+        cargo: { type: truck.cargo.type, maxTempC: truck.cargo.maxTempC },
+        route: { destination: place(leg.to), corridor: [place(leg.from), place(leg.to)] },
+        plannedStops: [origin, destination].map((c) => ({ ...place(c), radiusKm: STOP_RADIUS_KM })),
+        timestamp: t,
+      },
+    };
   }
 
   /** The truck's current leg at event time t (legs advance as time passes). */
@@ -102,7 +155,13 @@ export class TruckFleet implements Fleet {
       // join the simulation somewhere along a first leg
       const leg = this.plan(truck, truck.lane.origin, t);
       const shift = this.rng.next() * (leg.arriveAt - leg.departAt);
-      truck.leg = { ...leg, departAt: leg.departAt - shift, arriveAt: leg.arriveAt - shift, leaveAt: leg.leaveAt - shift, stallAt: leg.stallAt && leg.stallAt - shift };
+      truck.leg = {
+        ...leg,
+        departAt: leg.departAt - shift,
+        arriveAt: leg.arriveAt - shift,
+        leaveAt: leg.leaveAt - shift,
+        stallAt: leg.stallAt && leg.stallAt - shift,
+      };
     }
     while (truck.leg.leaveAt <= t) {
       const done = truck.leg;
@@ -133,7 +192,8 @@ export class TruckFleet implements Fleet {
     const r = this.rng;
     const fuelPct = Math.max(0, truck.fuelPct - leg.km * f * FUEL_PCT_PER_KM);
     // a failing reefer lets the cargo warm up by about 2 °C an hour on the road
-    const cargoTempC = truck.reeferFails ? 3 + Math.min(15, (Math.max(0, t - leg.departAt) / HOUR) * 2) : r.range(2, 5);
+    const set = truck.cargo.setPointC;
+    const cargoTempC = truck.reeferFails ? set + Math.min(15, (Math.max(0, t - leg.departAt) / HOUR) * 2) : r.range(set - 1.5, set + 1.5);
     return {
       lat: round5(p.lat),
       lng: round5(p.lng),
@@ -154,17 +214,13 @@ export class TruckFleet implements Fleet {
     return Math.min(1, Math.max(0, driving / total));
   }
 
-  /** A lane from city `from` to a city 150 to 900 km away (the nearest big city for an isolated one). */
+  /** A lane from city `from` to a city 150 to 900 km away (the nearest one beyond 150 km for an isolated city). */
   private pickLane(from: number, r: Random): Lane {
     const origin = this.cities[from]!;
-    for (let tries = 0; tries < 50; tries++) {
-      const candidate = this.cities[r.int(this.cities.length)]!;
-      const d = distanceKm(origin, candidate);
-      if (d >= MIN_LEG_KM && d <= MAX_LEG_KM) return { origin, destination: candidate };
-    }
-    const others = this.cities.filter((c) => c !== origin);
-    const destination = others.reduce((best, c) => (distanceKm(origin, c) < distanceKm(origin, best) ? c : best), others[0]!);
-    return { origin, destination };
+    const far = this.cities.map((c) => ({ c, d: distanceKm(origin, c) })).filter((x) => x.d >= MIN_LEG_KM);
+    const inRange = far.filter((x) => x.d <= MAX_LEG_KM);
+    if (inRange.length > 0) return { origin, destination: r.pick(inRange).c };
+    return { origin, destination: far.reduce((best, x) => (x.d < best.d ? x : best)).c };
   }
 
   private plan(truck: Truck, from: UsCity, departAt: number): Leg {

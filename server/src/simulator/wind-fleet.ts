@@ -73,7 +73,12 @@ export class WindFleet implements Fleet {
       const town = this.farms[f]!.town;
       // turbines stand in rows 500 m apart
       const p = offsetKm(origins[f]!, Math.floor(k / columns) * 0.5, (k % columns) * 0.5);
-      this.turbines.push({ id: `wt-${slug(town.name)}-${town.state.toLowerCase()}-${String(k + 1).padStart(2, '0')}`, farm: f, lat: round5(p.lat), lng: round5(p.lng) });
+      this.turbines.push({
+        id: `wt-${slug(town.name)}-${town.state.toLowerCase()}-${String(k + 1).padStart(2, '0')}`,
+        farm: f,
+        lat: round5(p.lat),
+        lng: round5(p.lng),
+      });
     }
     this.size = this.turbines.length;
     this.setupSize = this.size;
@@ -90,7 +95,7 @@ export class WindFleet implements Fleet {
     return this.turbines.map((tb) => {
       const farm = this.farms[tb.farm]!;
       const nextMaintenance = new Date(t + farm.maintenanceInDays * DAY).toISOString().slice(0, 10);
-      return { model: this.model, id: tb.id, message: { type: 'init', turbineModel: farm.turbineModel, nextMaintenance } };
+      return { model: this.model, id: tb.id, message: { type: 'init', turbineModel: farm.turbineModel, nextMaintenance, lat: tb.lat, lng: tb.lng } };
     });
   }
 
@@ -123,6 +128,10 @@ export class WindFleet implements Fleet {
     let temp = 55 + 0.3 * (rpm - 70) + r.gaussian(0, 1.5);
     if (fault?.kind === 'slow') rpm = r.range(30, 50);
     if (fault?.kind === 'overheat') temp = r.range(105, 115);
-    return { model: this.model, id: tb.id, message: { temp: Math.round(temp * 10) / 10, rpm: Math.round(rpm * 10) / 10, lat: tb.lat, lng: tb.lng, timestamp: t } };
+    return {
+      model: this.model,
+      id: tb.id,
+      message: { temp: Math.round(temp * 10) / 10, rpm: Math.round(rpm * 10) / 10, lat: tb.lat, lng: tb.lng, timestamp: t },
+    };
   }
 }

@@ -13,7 +13,11 @@ import { WsSender } from './ws-sender.js';
 const logger = pino({ level: 'silent' });
 
 function batch(from: number, n: number): WireEnvelope[] {
-  return Array.from({ length: n }, (_, k) => ({ model: 'grid-node', id: `node-${from + k}`, message: { type: 'status', condition: 'normal', timestamp: from + k } }));
+  return Array.from({ length: n }, (_, k) => ({
+    model: 'grid-node',
+    id: `node-${from + k}`,
+    message: { type: 'status', condition: 'normal', timestamp: from + k },
+  }));
 }
 
 async function until(cond: () => boolean, what: string): Promise<void> {
@@ -32,7 +36,10 @@ afterEach(async () => {
 async function setup(opts: PeerOptions = {}, window = 8, key?: string) {
   const peer = await IngestPeer.start(opts);
   const sender = new WsSender({ url: peer.url, window, logger, key });
-  cleanup.push(() => peer.close(), () => sender.close());
+  cleanup.push(
+    () => peer.close(),
+    () => sender.close(),
+  );
   return { peer, sender };
 }
 

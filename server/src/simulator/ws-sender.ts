@@ -76,7 +76,7 @@ export class WsSender implements Sender {
   }
 
   async send(batch: WireEnvelope[]): Promise<void> {
-    for (let from = 0; from < batch.length; ) {
+    for (let from = 0; from < batch.length;) {
       while (this.pending.size >= this.window || Date.now() < this.throttledUntil) {
         if (this.fatal) throw this.fatal;
         await this.wait(Math.max(1, this.throttledUntil - Date.now()));
@@ -86,7 +86,14 @@ export class WsSender implements Sender {
       const items = batch.slice(from, from + Math.min(batch.length - from, this.maxBatch));
       from += items.length;
       const fid = this.nextFid++;
-      const frame: PendingFrame = { fid, count: items.length, text: stringifyFrame({ type: 'batch', fid, items }), transmitted: false, attempts: 0, retry: undefined };
+      const frame: PendingFrame = {
+        fid,
+        count: items.length,
+        text: stringifyFrame({ type: 'batch', fid, items }),
+        transmitted: false,
+        attempts: 0,
+        retry: undefined,
+      };
       this.pending.set(fid, frame);
       this.stats.sent += items.length;
       this.stats.inFlight = this.pending.size;
@@ -128,7 +135,9 @@ export class WsSender implements Sender {
     ws.on('open', () => {
       this.open = true;
       this.lastHeard = Date.now();
-      ws.send(stringifyFrame({ type: 'hello', ...(this.options.key ? { key: this.options.key } : {}), ...(this.sessionId ? { session: this.sessionId } : {}) }));
+      ws.send(
+        stringifyFrame({ type: 'hello', ...(this.options.key ? { key: this.options.key } : {}), ...(this.sessionId ? { session: this.sessionId } : {}) }),
+      );
       // everything not yet acknowledged goes again, in order; the session lets the server skip frames it already applied
       for (const frame of this.pending.values()) {
         clearTimeout(frame.retry);
@@ -144,7 +153,10 @@ export class WsSender implements Sender {
       this.open = false;
       clearInterval(this.heartbeat);
       if (code === CloseCode.Unauthorized || code === CloseCode.Forbidden) {
-        this.fatal = new HextwinError(code === CloseCode.Unauthorized ? 'UNAUTHENTICATED' : 'FORBIDDEN', `the server closed the ingest connection: ${reason.toString() || code}`);
+        this.fatal = new HextwinError(
+          code === CloseCode.Unauthorized ? 'UNAUTHENTICATED' : 'FORBIDDEN',
+          `the server closed the ingest connection: ${reason.toString() || code}`,
+        );
         this.log.error({ code }, this.fatal.message);
       } else if (!this.closing) {
         this.stats.reconnects++;

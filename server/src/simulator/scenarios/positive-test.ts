@@ -21,6 +21,9 @@ export const positiveTest: Scenario = {
       if (other >= 0) messages.push(office.contact(patient, other, at));
     }
     messages.push(office.positiveTest(patient, t));
-    return { messages, summary: `${office.id(patient)} (${office.employees[patient]!.department}) tested positive after ${messages.length - 1} recent contacts` };
+    return {
+      messages,
+      summary: `${office.id(patient)} (${office.employees[patient]!.department}) tested positive after ${messages.length - 1} recent contacts`,
+    };
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTable } from './table.js';
+import { formatTable } from '../../bench/lib/table.js';
 
 describe('formatTable', () => {
   it('lines figures up with their ratio to the floor, and says when a floor did not run', () => {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { httpPost, rawHttpRate, rawWsRate, wsTextFrame } from './raw-clients.js';
+import { httpPost, rawHttpRate, rawWsRate, wsTextFrame } from '../../bench/lib/raw-clients.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
