@@ -45,13 +45,17 @@ export function emptyStats(): SenderStats {
 /** Error codes after which the same frame or request may succeed later. */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['OVERLOADED', 'RATE_LIMITED', 'NOT_READY', 'SHUTTING_DOWN', 'STORE_FAILED']);
 
-/** Logs the first few failures of a kind, then one in every thousand, so a broken target cannot flood the log. */
+/** Logs the first few failures of a kind, then one in every `every`, so a broken target cannot flood the log. */
 export class FailureLog {
   private count = 0;
-  constructor(private readonly log: (count: number, text: string) => void) {}
+  constructor(
+    private readonly log: (count: number, text: string) => void,
+    private readonly first = 10,
+    private readonly every = 1000,
+  ) {}
 
   report(text: string): void {
     this.count++;
-    if (this.count <= 10 || this.count % 1000 === 0) this.log(this.count, text);
+    if (this.count <= this.first || this.count % this.every === 0) this.log(this.count, text);
   }
 }

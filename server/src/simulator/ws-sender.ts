@@ -45,6 +45,7 @@ export class WsSender implements Sender {
   private readonly pending = new Map<number, PendingFrame>();
   private readonly listeners: ((c: DeviceCommand) => void)[] = [];
   private readonly refusals: FailureLog;
+  private readonly closures: FailureLog;
   private waiters: (() => void)[] = [];
   private ws: WebSocket | undefined;
   private open = false;
@@ -63,6 +64,7 @@ export class WsSender implements Sender {
     this.window = Math.max(1, options.window ?? 32);
     this.log = options.logger;
     this.refusals = new FailureLog((n, text) => this.log.warn({ refusals: n }, `server refused a frame: ${text}`));
+    this.closures = new FailureLog((n, text) => this.log.warn({ reconnects: n }, text), 3, 20);
     this.connect();
   }
 
@@ -160,7 +162,7 @@ export class WsSender implements Sender {
         this.log.error({ code }, this.fatal.message);
       } else if (!this.closing) {
         this.stats.reconnects++;
-        this.log.warn({ code, reason: reason.toString(), retryInMs: this.backoffMs }, 'ingest connection closed; reconnecting');
+        this.closures.report(`ingest connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''}); reconnecting in ${this.backoffMs} ms`);
         this.reconnectTimer = setTimeout(() => this.connect(), this.backoffMs);
         this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
       }
