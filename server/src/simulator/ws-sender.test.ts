@@ -126,4 +126,14 @@ describe('WsSender', () => {
     ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(peer.hellos).toHaveLength(1);
   });
+
+  it('lets a send waiting for room fail once the sender is closed, instead of waiting for ever', async () => {
+    const { peer, sender } = await setup({ answer: () => 'hold' }, 2);
+    await sender.send(batch(0, 1));
+    await sender.send(batch(1, 1));
+    const third = sender.send(batch(2, 1));
+    await until(() => peer.held.length === 2, 'two frames at the peer');
+    await sender.close();
+    await expect(third).rejects.toThrow(/closed/);
+  });
 });

@@ -81,7 +81,10 @@ export class WsSender implements Sender {
     for (let from = 0; from < batch.length;) {
       while (this.pending.size >= this.window || Date.now() < this.throttledUntil) {
         if (this.fatal) throw this.fatal;
-        await this.wait(Math.max(1, this.throttledUntil - Date.now()));
+        if (this.closing) throw new Error('the WebSocket sender is closed');
+        // woken by an ack, a refusal or a closed connection; a throttle ends on its own
+        const throttled = this.throttledUntil - Date.now();
+        await this.wait(throttled > 0 ? throttled : 60_000);
       }
       if (this.fatal) throw this.fatal;
       if (this.closing) throw new Error('the WebSocket sender is closed');
