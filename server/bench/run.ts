@@ -3,7 +3,7 @@
  * bench/figures/*.ts, prints one JSON line per figure on stdout
  * (`{"name","value","unit","floor","ratio","goal"}`), progress and a table at the end on stderr, and
  * writes the results to .bench/results-<timestamp>.json at the workspace root.
- * `--only` runs the floors and figures whose name contains TEXT.
+ * `--only` runs the floors and figures whose name contains TEXT; `--out DIR` writes the results file there.
  * Exits 1 when a figure failed (threw or ran out of time); slow figures are figures, not failures.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -40,7 +40,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' } } });
   const quick = values.quick ?? false;
   const only = values.only;
   const results: FigureResult[] = [];
@@ -89,8 +89,7 @@ async function main(): Promise<number> {
   process.stderr.write('\n' + formatTable(results) + '\n');
   if (failures.length > 0) process.stderr.write(`\n${failures.length} figure file(s) failed: ${failures.map((f) => f.figure).join(', ')}\n`);
 
-  const root = path.resolve(here, '..', '..');
-  const dir = path.join(root, '.bench');
+  const dir = values.out ? path.resolve(values.out) : path.resolve(here, '..', '..', '.bench');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `results-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(
