@@ -110,6 +110,9 @@ export class ClusterNode implements EngineApi {
   private stopping = false;
   private maxBytes = 512 * 1024;
   private filterCompiler: FilterCompiler | null = null;
+  private readonly acceptedByModel = new Map<string, number>();
+  /** applied and failed counts of partitions this node no longer runs */
+  private readonly retired = new Map<string, { applied: number; failed: number }>();
 
   constructor(opts: ClusterNodeOptions) {
     this.o = {
@@ -133,8 +136,33 @@ export class ClusterNode implements EngineApi {
         return m;
       },
       queued: () => this.mailboxDepth,
+      counts: () => this.counts(),
     });
     this.cm = new ClusterMetrics(opts.registry, this);
+  }
+
+  /** Per-model message counts: accepted by this node, applied and failed by its partitions (past and present). */
+  private counts(): { model: string; accepted: number; applied: number; failed: number }[] {
+    const out = new Map<string, { model: string; accepted: number; applied: number; failed: number }>();
+    const row = (m: string) => {
+      let r = out.get(m);
+      if (!r) out.set(m, (r = { model: m, accepted: this.acceptedByModel.get(m) ?? 0, applied: 0, failed: 0 }));
+      return r;
+    };
+    for (const [m, c] of this.retired) {
+      const r = row(m);
+      r.applied += c.applied;
+      r.failed += c.failed;
+    }
+    for (const runner of this.runners.values()) {
+      for (const cm of runner.engine.compiledModels()) {
+        const r = row(cm.name);
+        r.applied += cm.applied;
+        r.failed += cm.failed;
+      }
+    }
+    for (const m of this.acceptedByModel.keys()) row(m);
+    return [...out.values()];
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -260,6 +288,12 @@ export class ClusterNode implements EngineApi {
     if (!r) return;
     await r.stop(graceful);
     this.view.releaseLocal(p, r.epoch, r.twins(), graceful ? r.commands() : []);
+    for (const cm of r.engine.compiledModels()) {
+      const c = this.retired.get(cm.name) ?? { applied: 0, failed: 0 };
+      c.applied += cm.applied;
+      c.failed += cm.failed;
+      this.retired.set(cm.name, c);
+    }
     this.runners.delete(p);
     if (!this.stopping) this.view.sync(p);
   }
@@ -444,7 +478,7 @@ export class ClusterNode implements EngineApi {
     validateEnvelopes(this.compiled, envelopes);
     const source: SourceRef = { ...(options?.source ?? { connector: 'unknown' }), node: this.self };
     await this.batcher.submit(envelopes, source);
-    for (const e of envelopes) this.metrics.messagesIn.labels(e.model).inc();
+    for (const e of envelopes) this.acceptedByModel.set(e.model, (this.acceptedByModel.get(e.model) ?? 0) + 1);
   }
 
   /** The engine of partition p when this node serves it. */

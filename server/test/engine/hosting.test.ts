@@ -162,12 +162,21 @@ describe('Shared hosting resources', () => {
 
   it('counts into metrics shared by several engines', async () => {
     const registry = new Registry();
-    const metrics = new EngineMetrics(registry, { twins: () => new Map(), queued: () => 0 });
+    const engines: Engine[] = [];
+    const metrics = new EngineMetrics(registry, {
+      twins: () => new Map([['rec', engines.reduce((n, e) => n + e.twinCount('rec'), 0)]]),
+      queued: () => 0,
+      counts: () => [{ model: 'rec', accepted: 0, applied: engines.reduce((n, e) => n + [...e.compiledModels()][0]!.applied, 0), failed: 0 }],
+    });
     const a = await start([recorder], { metrics });
     const b = await start([recorder], { metrics });
+    engines.push(a.engine, b.engine);
     await a.engine.ingest([{ model: 'rec', id: 'x', message: { n: 1 } }]);
     await b.engine.ingest([{ model: 'rec', id: 'y', message: { n: 1 } }]);
-    expect((await metrics.messagesIn.get()).values[0]!.value).toBe(2);
+    await a.engine.idle();
+    await b.engine.idle();
+    expect(await registry.getSingleMetricAsString('hextwin_messages_applied_total')).toContain('hextwin_messages_applied_total{model="rec"} 2');
+    expect(await registry.getSingleMetricAsString('hextwin_twins')).toContain('hextwin_twins{model="rec"} 2');
   });
 });
 
