@@ -26,6 +26,8 @@ export interface Config {
   rateLimit: number;
   /** directory of the built dashboard */
   webDir: string | undefined;
+  /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
+  clusterNodeTtlMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -77,5 +79,6 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointMs: int(env, 'CHECKPOINT_MS', 2_000, 10, 3_600_000),
     rateLimit: int(env, 'RATE_LIMIT', 200_000, 0, 100_000_000),
     webDir: env.WEB_DIR || undefined,
+    clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
   };
 }

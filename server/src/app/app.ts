@@ -10,6 +10,10 @@ import { HextwinError, type ModelDefinition } from '@hextwin/shared';
 import type { Config } from '../config.js';
 import { Engine } from '../engine/engine.js';
 import { RealClock, type Clock } from '../engine/clock.js';
+import type { EngineMetrics } from '../engine/metrics.js';
+import type { EngineApi } from '../engine/types.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import { clusterFeature } from '../cluster/feature.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { TwinStore } from '../store/store.js';
 import { openAuth } from '../auth/auth.js';
@@ -21,7 +25,7 @@ import { dashboardFeature } from './dashboard.js';
 import { simulatorFeature } from '../simulator/feature.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [dashboardFeature, simulatorFeature];
+export const features: Feature[] = [dashboardFeature, simulatorFeature, clusterFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];
@@ -32,8 +36,21 @@ export interface AppOptions {
   features?: Feature[];
 }
 
+/** The engine the server runs: the embedded Engine, or a ClusterNode when NATS_URL is set. */
+export type HostedEngine = EngineApi & {
+  readonly metrics: EngineMetrics;
+  /** set when the state store failed: the process must stop serving */
+  readonly failure: Error | null;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** resolves when this process's mailboxes are empty */
+  idle(): Promise<void>;
+};
+
 export interface App {
-  readonly engine: Engine;
+  readonly engine: HostedEngine;
+  /** the cluster node, when NATS_URL is set */
+  readonly cluster: ClusterNode | undefined;
   readonly server: http.Server;
   readonly logger: Logger;
   readonly context: AppContext;
@@ -66,23 +83,37 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     }
     logger.warn('no AUTH_FILE: authentication is off, so the server binds to loopback only');
   }
-  const store = opts.store ?? new LmdbStore(config.dataDir);
-  const engine = new Engine({
-    store,
-    clock: opts.clock ?? new RealClock(),
-    models: opts.models,
-    logger: logger.child({ part: 'engine' }),
-    registry,
-    maxQueued: config.maxQueued,
-    checkpointMs: config.checkpointMs,
-    baseDir: config.modelsDir ?? process.cwd(),
-    nodeTag: config.natsUrl ? config.nodeId.replace(/[^a-z0-9]/gi, '').slice(-6) : '',
-  });
+  const cluster = config.natsUrl
+    ? new ClusterNode({
+        natsUrl: config.natsUrl,
+        nodeId: config.nodeId,
+        models: opts.models,
+        logger,
+        registry,
+        clock: opts.clock,
+        checkpointMs: config.checkpointMs,
+        maxQueued: config.maxQueued,
+        baseDir: config.modelsDir ?? process.cwd(),
+        nodeTtlMs: config.clusterNodeTtlMs,
+      })
+    : undefined;
+  const engine: HostedEngine =
+    cluster ??
+    new Engine({
+      store: opts.store ?? new LmdbStore(config.dataDir),
+      clock: opts.clock ?? new RealClock(),
+      models: opts.models,
+      logger: logger.child({ part: 'engine' }),
+      registry,
+      maxQueued: config.maxQueued,
+      checkpointMs: config.checkpointMs,
+      baseDir: config.modelsDir ?? process.cwd(),
+    });
 
   const router = new Router();
   const checks = new Map<string, () => string | null>();
   const connectorStatus = new Map<string, () => { state: string; connections: number }>();
-  checks.set('engine', () => (engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : 'restoring state'));
+  checks.set('engine', () => (engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : cluster ? 'joining the cluster or NATS unreachable' : 'restoring state'));
   const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 });
   let listenAddr = { host: config.host, port: config.port };
 
@@ -148,12 +179,14 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}`;
   logger.info({ url }, 'listening; restoring state');
 
+  cluster?.advertise(url);
   await engine.start();
   logger.info({ url, twins: engine.twinCount(), models: opts.models.map((m) => m.name) }, 'ready');
 
   let stopping: Promise<void> | null = null;
   return {
     engine,
+    cluster,
     server,
     logger,
     context,

@@ -167,6 +167,11 @@ export class ClusterNode implements EngineApi {
 
   // ---------------------------------------------------------------- lifecycle
 
+  /** The node's HTTP address, shown to the other nodes (set once the server listens). */
+  advertise(url: string): void {
+    this.o.url = url;
+  }
+
   async start(): Promise<void> {
     const t0 = performance.now();
     this.conn = await connectCluster(this.o.natsUrl, `hextwin ${this.self}`, this.log);
@@ -217,7 +222,7 @@ export class ClusterNode implements EngineApi {
     this.leases = new LeaseTable(this.streams.leases, this.self, () => this.ownership?.kick(), this.log);
     await this.membership.start();
     await this.leases.start();
-    this.ownership = new Ownership(this.self, this.membership, this.leases, this.ownershipHost(), { maxStarts: 16, maxHandovers: 16, intervalMs: 200 }, this.log);
+    this.ownership = new Ownership(this.self, this.membership, this.leases, this.ownershipHost(), { maxStarts: 64, maxHandovers: 32, intervalMs: 200 }, this.log);
     this.conn.onReconnect(() => void this.afterReconnect());
     this.ownership.start();
     await this.ownership.settled();

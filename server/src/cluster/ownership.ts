@@ -45,6 +45,8 @@ export class Ownership {
   private draining = false;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
+  /** free partitions targeted here that the last reconcile could not start yet (too many starting) */
+  private waiting = 0;
 
   constructor(
     private readonly self: string,
@@ -71,10 +73,17 @@ export class Ownership {
     });
   }
 
-  /** Resolves once no partition is starting or stopping. */
+  /** Resolves once no partition is starting or stopping and none that is free and targeted here waits to start. */
   settled(): Promise<void> {
-    if (!this.busy.size) return Promise.resolve();
+    if (!this.busy.size && !this.waiting) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private notifySettled(): void {
+    if (this.busy.size || this.waiting || !this.idleWaiters.length) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
   }
 
   /** Hand every partition over and take none. */
@@ -94,11 +103,6 @@ export class Ownership {
       .catch((err) => this.log.warn({ err, partition: p }, 'partition move failed; will retry'))
       .finally(() => {
         this.busy.delete(p);
-        if (!this.busy.size && this.idleWaiters.length) {
-          const w = this.idleWaiters;
-          this.idleWaiters = [];
-          for (const r of w) r();
-        }
         this.kick();
       });
   }
@@ -121,6 +125,7 @@ export class Ownership {
       return;
     }
     const target = targetOwners(membership.members());
+    let waiting = 0;
     for (let p = 0; p < PARTITIONS; p++) {
       if (this.busy.has(p)) continue;
       const lease = leases.get(p);
@@ -156,7 +161,11 @@ export class Ownership {
       }
       if (this.draining || target[p] !== self) continue;
       const free = !lease || lease.owner === '' || lease.owner === self || !membership.isAlive(lease.owner);
-      if (!free || this.starts >= this.opts.maxStarts) continue;
+      if (!free) continue;
+      if (this.starts >= this.opts.maxStarts) {
+        waiting++;
+        continue;
+      }
       this.starts++;
       this.task(p, async () => {
         try {
@@ -175,5 +184,7 @@ export class Ownership {
         }
       });
     }
+    this.waiting = waiting;
+    this.notifySettled();
   }
 }
