@@ -104,7 +104,7 @@ async function rounds(urls: string[], n: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  c = await startCluster({ nodes: 3, env: { MODELS_DIR: modelsDir, HEXTWIN_SAMPLE_MODELS: '0', CLUSTER_NODE_TTL_MS: '2000', CHECKPOINT_MS: '500' } });
+  c = await startCluster({ nodes: 3, env: { MODELS_DIR: modelsDir, HEXTWIN_SAMPLE_MODELS: '0', CLUSTER_NODE_TTL_MS: '1500', CHECKPOINT_MS: '500' } });
 }, 120_000);
 
 afterEach((ctx) => {

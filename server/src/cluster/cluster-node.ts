@@ -120,10 +120,11 @@ export class ClusterNode implements EngineApi {
       checkpointMs: 2_000,
       maxQueued: 500_000,
       baseDir: process.cwd(),
-      heartbeatMs: 500,
       nodeTtlMs: 3_000,
       replicas: 1,
       ...opts,
+      // five heartbeats per TTL: a node is declared dead after missing about four
+      heartbeatMs: opts.heartbeatMs ?? Math.max(100, Math.min(1_000, Math.round((opts.nodeTtlMs ?? 3_000) / 5))),
     };
     this.self = opts.nodeId;
     this.names = clusterNames(this.o.prefix);

@@ -1,7 +1,8 @@
 /**
- * Which nodes are in the cluster. Each node puts its entry in the nodes bucket every heartbeat;
- * a node whose entry has not changed for `ttlMs` (as seen here) is dead. A node whose own
- * heartbeat has not succeeded for `fenceMs` must assume the others consider it dead.
+ * Which nodes are in the cluster. Each node puts its entry in the nodes bucket every heartbeat. A
+ * node is dead when its entry has not changed for `ttlMs` here AND this node has meanwhile seen
+ * its own heartbeats come back more than ttlMs / heartbeatMs times: a node whose own event loop
+ * or connection stalls (so it sees nothing change) therefore never declares others dead for it.
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -28,6 +29,12 @@ export class Membership {
   private lastOk = 0;
   private info: NodeInfo;
   private beating: Promise<void> | null = null;
+  /** own heartbeats seen come back through the watch: the clock liveness is judged by */
+  private beats = 0;
+  /** `beats` when each other node's entry last changed */
+  private readonly beatsAt = new Map<string, number>();
+  private beatsSeen = 0;
+  private beatsSeenAt = Date.now();
 
   constructor(
     private readonly kv: KV,
@@ -38,7 +45,16 @@ export class Membership {
   ) {
     this.info = self;
     this.key = safeToken(self.id);
-    this.mirror = new KvMirror<NodeInfo>(kv, (b) => JSON.parse(new TextDecoder().decode(b)) as NodeInfo, onChange, log);
+    this.mirror = new KvMirror<NodeInfo>(
+      kv,
+      (b) => JSON.parse(new TextDecoder().decode(b)) as NodeInfo,
+      (key) => {
+        if (key === this.key) this.beats++;
+        else this.beatsAt.set(key, this.beats);
+        onChange();
+      },
+      log,
+    );
   }
 
   get self(): string {
@@ -53,6 +69,15 @@ export class Membership {
   }
 
   private beat(): Promise<void> {
+    // our own heartbeats stopped coming back while puts succeed: the watch broke, restart it
+    if (this.beats !== this.beatsSeen) {
+      this.beatsSeen = this.beats;
+      this.beatsSeenAt = Date.now();
+    } else if (this.timer && Date.now() - this.beatsSeenAt > 3 * this.opts.ttlMs && Date.now() - this.lastOk < this.opts.ttlMs) {
+      this.beatsSeenAt = Date.now();
+      this.log.warn('the nodes watch went quiet; restarting it');
+      void this.mirror.start().catch((err) => this.log.warn({ err }, 'restarting the nodes watch failed'));
+    }
     this.beating ??= this.kv
       .put(this.key, JSON.stringify(this.info))
       .then(
@@ -63,25 +88,32 @@ export class Membership {
     return this.beating;
   }
 
-  /** True while this node's heartbeats reach the cluster often enough that nobody considers it dead. */
-  get healthy(): boolean {
-    return Date.now() - this.lastOk < this.opts.ttlMs - this.opts.heartbeatMs;
+  /** ms since this node's last heartbeat reached JetStream. */
+  get sinceHeartbeat(): number {
+    return Date.now() - this.lastOk;
+  }
+
+  private aliveKey(key: string): boolean {
+    const e = this.mirror.entries.get(key);
+    if (!e) return false;
+    if (Date.now() - e.seenAt < this.opts.ttlMs) return true;
+    const missed = this.beats - (this.beatsAt.get(key) ?? this.beats);
+    return missed <= Math.ceil(this.opts.ttlMs / this.opts.heartbeatMs);
   }
 
   isAlive(id: string): boolean {
-    if (id === this.info.id) return this.healthy;
-    const e = this.mirror.entries.get(safeToken(id));
-    return !!e && Date.now() - e.seenAt < this.opts.ttlMs;
+    if (id === this.info.id) return true;
+    return this.aliveKey(safeToken(id));
   }
 
-  /** Live nodes that take partitions (not draining), by id. */
+  /** Live nodes that take partitions (not draining), by id; this node always counts unless it drains. */
   members(): string[] {
     const out: string[] = [];
-    for (const e of this.mirror.entries.values()) {
-      if (e.value.draining) continue;
-      if (e.value.id === this.info.id ? this.healthy && !this.info.draining : Date.now() - e.seenAt < this.opts.ttlMs) out.push(e.value.id);
+    for (const [key, e] of this.mirror.entries) {
+      if (e.value.draining || e.value.id === this.info.id) continue;
+      if (this.aliveKey(key)) out.push(e.value.id);
     }
-    if (!out.includes(this.info.id) && this.healthy && !this.info.draining) out.push(this.info.id);
+    if (!this.info.draining) out.push(this.info.id);
     return out.sort();
   }
 
@@ -92,10 +124,14 @@ export class Membership {
 
   /** After a reconnect: nobody could heartbeat while NATS was away, so judge liveness afresh. */
   async resync(): Promise<void> {
-    this.mirror.touchAll();
+    const grace = () => {
+      this.mirror.touchAll();
+      for (const k of this.mirror.entries.keys()) this.beatsAt.set(k, this.beats);
+    };
+    grace();
     await this.beat();
     await this.mirror.start();
-    this.mirror.touchAll();
+    grace();
   }
 
   async setDraining(): Promise<void> {

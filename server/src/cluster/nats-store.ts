@@ -38,6 +38,12 @@ export interface NatsStoreOptions {
   compactBytes?: number;
   /** ms between purges of the applied part of the partition's log */
   purgeEveryMs?: number;
+  /**
+   * Whether readLog also returns the records past the checkpoint (default true, as the store
+   * contract asks). The partition runner consumes those live from `nextLogSeq` instead, which
+   * gives them the same positions and spares a read of the log at every takeover.
+   */
+  readTail?: boolean;
   logger?: Logger;
 }
 
@@ -127,6 +133,8 @@ export class NatsStore implements TwinStore {
   private lastPurge = 0;
   private purgedBelow = 0;
   private compacting: Promise<void> | null = null;
+  /** writes since the last base: a takeover reads them all, so keep them few */
+  private writesSinceBase = 0;
 
   constructor(opts: NatsStoreOptions) {
     this.o = { chunkBytes: 768 * 1024, compactBytes: 4 * 1024 * 1024, purgeEveryMs: 5_000, ...opts };
@@ -161,7 +169,11 @@ export class NatsStore implements TwinStore {
           if (msg.k === 'b') {
             this.baseBytes = bytes;
             this.bytesSinceBase = 0;
-          } else this.bytesSinceBase += bytes;
+            this.writesSinceBase = 0;
+          } else {
+            this.bytesSinceBase += bytes;
+            this.writesSinceBase += chunks.length;
+          }
           chunks = [];
         }
         if (m.seq >= end) break;
@@ -233,8 +245,24 @@ export class NatsStore implements TwinStore {
     const { js, jsm, names } = this.o;
     const mapped = new Map(this.map.map((e) => [e.seq, e]));
     const resume = this.map[0]?.seq ?? this.lastSeq + 1;
-    const end = await lastSeqOf(jsm, names.logStream, this.logSubject);
     const known = this.lastSeq;
+    if (this.o.readTail === false && this.map.length <= 64) {
+      // only the records the checkpoint knew and some twin had not applied: fetch them by sequence
+      const got = await Promise.all(this.map.map((e) => jsm.streams.getMessage(names.logStream, { seq: e.seq }).then((m) => [e, m] as const)));
+      const recs: LogRecord[] = [];
+      for (const [e, m] of got) {
+        if (!m) continue;
+        const w = decodeRecord(m.data);
+        let at = w.pos ?? e.pos;
+        for (const g of w.groups) {
+          if (at >= fromPos && g.envelopes.length) recs.push({ pos: at, envelopes: g.envelopes, source: g.source, ...(w.hops ? { hops: w.hops } : {}), ...(w.control ? { control: w.control } : {}) });
+          at += g.envelopes.length;
+        }
+      }
+      yield* this.withPending(recs, fromPos);
+      return;
+    }
+    const end = await lastSeqOf(jsm, names.logStream, this.logSubject);
     let fresh = this.meta?.nextPos ?? 1;
     for (const e of this.map) fresh = Math.max(fresh, e.pos + e.n);
     const fromStream: LogRecord[] = [];
@@ -265,11 +293,16 @@ export class NatsStore implements TwinStore {
         if (m.seq >= end) break;
       }
     }
+    yield* this.withPending(fromStream, fromPos);
+  }
+
+  /** Stream records merged with the checkpoint's pending internal records, in position order. */
+  private withPending(fromStream: LogRecord[], fromPos: number): LogRecord[] {
     // a pending internal record may also be in the stream (replayed stream records are re-pended): keep one
     const streamPos = new Set(fromStream.map((r) => r.pos));
     const merged = [...this.pending.filter((p) => p.pos >= fromPos && !streamPos.has(p.pos)).map((p) => unpack<LogRecord>(pack(p))), ...fromStream];
     merged.sort((a, b) => a.pos - b.pos);
-    for (const r of merged) yield r;
+    return merged;
   }
 
   checkpoint(cp: Checkpoint): Promise<void> {
@@ -339,6 +372,7 @@ export class NatsStore implements TwinStore {
           const ack = await this.o.js.publish(this.stateSubject, c, { msgID, expect: { lastSubjectSequence: this.stateSeq }, timeout: 5_000 });
           this.stateSeq = ack.seq;
           first ||= ack.seq;
+          this.writesSinceBase++;
           break;
         } catch (e) {
           if (e instanceof JetStreamApiError) {
@@ -370,7 +404,7 @@ export class NatsStore implements TwinStore {
         (e) => this.o.logger?.warn({ err: e, partition: this.o.partition }, 'purging the applied log failed'),
       );
     }
-    if (!this.compacting && this.bytesSinceBase > Math.max(this.o.compactBytes, this.baseBytes)) {
+    if (!this.compacting && (this.bytesSinceBase > Math.max(this.o.compactBytes, this.baseBytes) || this.writesSinceBase > 64)) {
       this.compacting = this.compact()
         .catch((e) => this.o.logger?.warn({ err: e, partition: this.o.partition }, 'compaction failed'))
         .finally(() => (this.compacting = null));
@@ -381,6 +415,7 @@ export class NatsStore implements TwinStore {
   private async compact(): Promise<void> {
     if (this.fenced || this.closed) return;
     this.bytesSinceBase = 0;
+    this.writesSinceBase = 0;
     const tail: StateMsg = {
       k: 'b',
       id: this.nextWriteId(),

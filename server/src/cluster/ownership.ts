@@ -6,9 +6,9 @@
  *   is leased (revision-checked) and started;
  * - a partition running here whose target is another live node is handed over: drained,
  *   checkpointed, then its lease released for the target to take;
- * - a partition whose lease another node took, or whose engine failed, is abandoned at once;
- * - when this node cannot heartbeat long enough that others may think it dead, it abandons
- *   everything (they will take over from the last checkpoints).
+ * - a partition whose lease another node took, or whose engine failed, is abandoned at once
+ *   (a node cut off from NATS long enough to be declared dead learns this when it reconnects; its
+ *   checkpoints were refused meanwhile, since the new owner claimed the partition's state).
  */
 import type { Logger } from 'pino';
 import { PARTITIONS } from '@hextwin/shared';
@@ -110,20 +110,8 @@ export class Ownership {
   private reconcile(): void {
     if (this.stopped || !this.host.connected()) return;
     const { membership, leases, host, self } = this;
-    if (!membership.healthy) {
-      // others may already consider this node dead and be taking its partitions
-      for (let p = 0; p < PARTITIONS; p++) {
-        const st = host.runnerState(p);
-        if (st && st !== 'stopped' && !this.busy.has(p)) {
-          this.log.warn({ partition: p }, 'heartbeats are failing: giving the partition up');
-          this.task(p, async () => {
-            await host.stopRunner(p, false);
-            host.onMoved('lost', p);
-          });
-        }
-      }
-      return;
-    }
+    // A node cut off for a while is not fenced here: if others took its partitions meanwhile, the
+    // lease watch shows it on reconnect (and its checkpoints are refused), and it stops them then.
     const target = targetOwners(membership.members());
     let waiting = 0;
     for (let p = 0; p < PARTITIONS; p++) {

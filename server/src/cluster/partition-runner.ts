@@ -76,7 +76,7 @@ export class PartitionRunner {
     readonly epoch: number,
   ) {
     const log = d.logger.child({ partition });
-    this.store = new NatsStore({ js: d.streams.js, jsm: d.streams.jsm, names: d.names, partition, shared: d.shared, chunkBytes: d.maxBytes, logger: log });
+    this.store = new NatsStore({ js: d.streams.js, jsm: d.streams.jsm, names: d.names, partition, shared: d.shared, chunkBytes: d.maxBytes, logger: log, readTail: false });
     this.engine = new Engine({
       store: this.store,
       clock: d.clock,
