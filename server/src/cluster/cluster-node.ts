@@ -224,7 +224,8 @@ export class ClusterNode implements EngineApi {
     await this.membership.start();
     await this.leases.start();
     this.ownership = new Ownership(this.self, this.membership, this.leases, this.ownershipHost(), { maxStarts: 64, maxHandovers: 32, intervalMs: 200 }, this.log);
-    this.conn.onReconnect(() => void this.afterReconnect());
+    this.conn.onReconnect(() => this.afterReconnect());
+    this.conn.onDisconnect(() => this.membership.suspendJudgement());
     this.ownership.start();
     await this.ownership.settled();
     this.bootstrapView();
@@ -323,17 +324,47 @@ export class ClusterNode implements EngineApi {
     }
   }
 
-  private async afterReconnect(): Promise<void> {
-    try {
-      await this.membership.resync();
-      await this.leases.resync();
-      await this.shared.resync();
-      // events published while we were away are lost: copy every other partition again
-      this.bootstrapView();
-      this.ownership.kick();
-    } catch (err) {
-      this.log.warn({ err }, 'resync after reconnect failed; the next reconnect retries');
+  /** Resolves once the (possibly restarted) server's JetStream answers API requests again. */
+  private async jetStreamReady(): Promise<void> {
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        const r = await this.conn.nc.request('$JS.API.INFO', undefined, { timeout: 1_000 });
+        if (!r.headers?.hasError && r.data.length) return;
+      } catch {
+        // not yet: no responders or no answer
+      }
+      await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * 2 ** attempt)));
     }
+  }
+
+  private afterReconnect(): void {
+    this.membership.suspendJudgement();
+    void this.jetStreamReady().then(() => this.resyncAll());
+  }
+
+  private resyncAll(): void {
+    this.membership.suspendJudgement();
+    // the server may have lost the ephemeral consumers: start each partition's again where it was
+    for (const r of this.runners.values()) r.restartConsumer();
+    // watches may have died with the server: restart them (retrying while JetStream recovers)
+    const retry = (what: string, fn: () => Promise<void>) =>
+      void (async () => {
+        for (let attempt = 0; !this.stopping; attempt++) {
+          try {
+            await fn();
+            return;
+          } catch (err) {
+            if (attempt === 0) this.log.warn({ err, what }, 'resync after reconnect failed; retrying');
+            await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+          }
+        }
+      })();
+    retry('nodes', () => this.membership.resync());
+    retry('leases', () => this.leases.resync());
+    retry('shared data', () => this.shared.resync());
+    // events published while we were away are lost: copy every other partition again
+    this.bootstrapView();
+    this.ownership.kick();
   }
 
   /** Leave gracefully: stop accepting, hand every partition over after a final checkpoint, leave. */
@@ -356,17 +387,20 @@ export class ClusterNode implements EngineApi {
     this.stopping = true;
     this.ownership.stop();
     for (const r of [...this.runners.values()]) await r.stop(false).catch(() => undefined);
-    await this.ownership.settled();
+    // the partitions are handed over; what is left is courtesy, bounded so a sick NATS cannot hold the exit
+    const within = (ms: number, p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+    await within(2_000, this.ownership.settled());
     this.fanout.flush();
-    await this.membership.leave();
+    await within(2_000, this.membership.leave());
     this.leases.stop();
     this.shared.stop();
-    await this.shared.flushed();
+    await within(1_000, this.shared.flushed());
     this.reference.close();
     this.view.close();
     for (const s of this.subs) s.unsubscribe();
     await this.transport.close();
-    await this.conn.close();
+    await within(1_000, this.conn.close());
+    if (!this.conn.nc.isClosed()) await this.conn.nc.close();
     this.started = false;
   }
 

@@ -8,6 +8,8 @@ export interface ClusterConnection {
   readonly connected: boolean;
   /** called after every reconnect */
   onReconnect(fn: () => void): void;
+  /** called when the connection drops */
+  onDisconnect(fn: () => void): void;
   close(): Promise<void>;
 }
 
@@ -22,11 +24,13 @@ export async function connectCluster(url: string, name: string, log: Logger): Pr
   });
   let connected = true;
   const reconnectListeners: (() => void)[] = [];
+  const disconnectListeners: (() => void)[] = [];
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') {
         connected = false;
         log.warn({ server: (s as { server?: string }).server }, 'NATS disconnected; reconnecting');
+        for (const fn of disconnectListeners) fn();
       } else if (s.type === 'reconnect') {
         connected = true;
         log.info('NATS reconnected');
@@ -40,6 +44,7 @@ export async function connectCluster(url: string, name: string, log: Logger): Pr
       return connected && !nc.isClosed();
     },
     onReconnect: (fn) => void reconnectListeners.push(fn),
+    onDisconnect: (fn) => void disconnectListeners.push(fn),
     async close() {
       if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
     },

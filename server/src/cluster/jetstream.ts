@@ -41,8 +41,8 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
 }
 
 export async function ensureClusterStreams(nc: NatsConnection, names: ClusterNames, replicas = 1): Promise<ClusterStreams> {
-  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
-  const js = jetstream(nc, { timeout: 10_000 });
+  const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  const js = jetstream(nc, { timeout: 5_000 });
   await ensureStream(jsm, names.logStream, [`${names.prefix}.log.*`], replicas);
   await ensureStream(jsm, names.stateStream, [`${names.prefix}.state.*`], replicas);
   const kvm = new Kvm(js);

@@ -28,7 +28,12 @@ export class KvMirror<V> {
   /** (Re)start the watch, then reload every key so nothing changed while away is missed. */
   async start(): Promise<void> {
     this.watcher?.stop();
+    this.watcher = null;
     const w = await this.kv.watch({ key: '>', include: 'updates' as never });
+    if (this.stopped) {
+      w.stop();
+      return;
+    }
     this.watcher = w;
     void (async () => {
       try {

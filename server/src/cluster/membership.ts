@@ -34,6 +34,7 @@ export class Membership {
   /** `beats` when each other node's entry last changed */
   private readonly beatsAt = new Map<string, number>();
   private beatsSeen = 0;
+  private graceUntil = 0;
   private beatsSeenAt = Date.now();
 
   constructor(
@@ -96,6 +97,8 @@ export class Membership {
   private aliveKey(key: string): boolean {
     const e = this.mirror.entries.get(key);
     if (!e) return false;
+    // just back from a disconnect: everyone's heartbeats are recovering, nobody is judged yet
+    if (Date.now() < this.graceUntil) return true;
     if (Date.now() - e.seenAt < this.opts.ttlMs) return true;
     const missed = this.beats - (this.beatsAt.get(key) ?? this.beats);
     return missed <= Math.ceil(this.opts.ttlMs / this.opts.heartbeatMs);
@@ -123,7 +126,13 @@ export class Membership {
   }
 
   /** After a reconnect: nobody could heartbeat while NATS was away, so judge liveness afresh. */
+  /** Judge nobody dead for a while (called as soon as a disconnect is noticed, and again on reconnect). */
+  suspendJudgement(): void {
+    this.graceUntil = Date.now() + 2 * this.opts.ttlMs;
+  }
+
   async resync(): Promise<void> {
+    this.suspendJudgement();
     const grace = () => {
       this.mirror.touchAll();
       for (const k of this.mirror.entries.keys()) this.beatsAt.set(k, this.beats);
@@ -132,11 +141,13 @@ export class Membership {
     await this.beat();
     await this.mirror.start();
     grace();
+    this.suspendJudgement();
   }
 
+  /** Tell the others this node takes no partitions any more (a put of its own, not a heartbeat that may be stuck). */
   async setDraining(): Promise<void> {
     this.info = { ...this.info, draining: true };
-    await this.beat();
+    await this.kv.put(this.key, JSON.stringify(this.info));
   }
 
   /** Leave for good: stop heartbeats and delete this node's entry. */
@@ -144,7 +155,6 @@ export class Membership {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.mirror.stop();
-    await this.beating;
     await this.kv.delete(this.key).catch((err) => this.log.warn({ err }, 'could not remove the node entry'));
   }
 

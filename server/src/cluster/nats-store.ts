@@ -369,7 +369,8 @@ export class NatsStore implements TwinStore {
       for (let attempt = 0; ; attempt++) {
         if (this.fenced) throw this.fenced;
         try {
-          const ack = await this.o.js.publish(this.stateSubject, c, { msgID, expect: { lastSubjectSequence: this.stateSeq }, timeout: 5_000 });
+          // a short wait: a write the server dropped while restarting is sent again sooner (the id makes that safe)
+          const ack = await this.o.js.publish(this.stateSubject, c, { msgID, expect: { lastSubjectSequence: this.stateSeq }, timeout: 2_000 });
           this.stateSeq = ack.seq;
           first ||= ack.seq;
           this.writesSinceBase++;

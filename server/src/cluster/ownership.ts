@@ -103,6 +103,7 @@ export class Ownership {
       .catch((err) => this.log.warn({ err, partition: p }, 'partition move failed; will retry'))
       .finally(() => {
         this.busy.delete(p);
+        this.notifySettled();
         this.kick();
       });
   }

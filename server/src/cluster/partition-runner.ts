@@ -65,6 +65,8 @@ export class PartitionRunner {
   private rpc: Subscription | null = null;
   private messages: ConsumerMessages | null = null;
   private consuming: Promise<void> | null = null;
+  /** bumped when the consumer is replaced, so the old one's remaining messages are dropped */
+  private generation = 0;
   private silenced = false;
   private unlisten: (() => void)[] = [];
   /** ms the last start took (restore + replay) */
@@ -118,22 +120,54 @@ export class PartitionRunner {
     if (this.state !== 'starting') return;
     this.d.fanout.register(this.partition, this.epoch);
     this.rpc = this.d.transport.serve(this.d.names.partitionRpc(this.partition), (data) => this.answer(unpack<PartitionRequest>(data)), { queue: 'owner' });
-    this.consuming = this.consume().catch((err) => {
-      if (this.state === 'running') this.d.logger.error({ err, partition: this.partition }, 'consuming the partition log failed');
-    });
     this.state = 'running';
+    this.consuming = this.consumeLoop(this.generation);
     this.startMs = performance.now() - t0;
   }
 
+  /**
+   * Consume again from the first sequence not yet noted (after a reconnect: a restarted server has
+   * forgotten the ephemeral consumer, and the client would notice only after missed heartbeats).
+   */
+  restartConsumer(): void {
+    if (this.state !== 'running') return;
+    const old = this.messages;
+    const previous = this.consuming;
+    const gen = ++this.generation;
+    old?.stop();
+    this.consuming = (async () => {
+      await previous;
+      await this.consumeLoop(gen);
+    })();
+  }
+
+  /** Consume until stopped or replaced; a consumer that fails or ends is created again where it left off. */
+  private async consumeLoop(gen: number): Promise<void> {
+    for (let attempt = 0; this.state === 'running' && gen === this.generation; attempt++) {
+      try {
+        await this.consume(gen);
+        attempt = 0;
+        // the consumer ended by itself: start another shortly
+        if (this.state === 'running' && gen === this.generation) await new Promise((r) => setTimeout(r, 100));
+      } catch (err) {
+        if (this.state !== 'running' || gen !== this.generation) return;
+        if (attempt === 0) this.d.logger.warn({ err, partition: this.partition }, 'consuming the partition log failed; starting again');
+        await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
   /** Feed the engine from the log, in order, pausing while its mailboxes are full. */
-  private async consume(): Promise<void> {
+  private async consume(gen: number): Promise<void> {
     const { js } = this.d.streams;
     const c = await js.consumers.get(this.d.names.logStream, { filter_subjects: this.d.names.logSubject(this.partition), opt_start_seq: this.store.nextLogSeq });
-    const messages = await c.consume({ max_messages: 256 });
+    // short pulls: a consumer the server lost is noticed (missed heartbeats) within seconds
+    const messages = await c.consume({ max_messages: 256, expires: 5_000 });
     this.messages = messages;
-    if (this.state !== 'running' && this.state !== 'starting') messages.stop();
+    if (this.state !== 'running' || gen !== this.generation) messages.stop();
     for await (const m of messages) {
-      if (this.state !== 'running') break;
+      if (this.state !== 'running' || gen !== this.generation) break;
+      if (m.seq < this.store.nextLogSeq) continue; // already enqueued by the consumer this one replaced
       let first = -1;
       let n = 0;
       try {
