@@ -1,0 +1,65 @@
+/** Formatting of values, numbers and times for people. */
+import type { JSONObject, JSONValue } from '../graphql/types.ts';
+
+/** fields that say most about a twin at a glance, shown first when present */
+const PRIORITY = ['condition', 'status', 'alertLevel', 'ppm', 'alarmSounded', 'limitExceeded', 'temp', 'rpm', 'speedKph', 'region', 'nodeType', 'site', 'department'];
+/** fields a tooltip need not repeat */
+const SKIP = new Set(['lat', 'lng', 'incidents']);
+
+export function keyFields(state: JSONObject, n: number): [string, JSONValue][] {
+  const entries = Object.entries(state).filter(([k, v]) => !SKIP.has(k) && (v === null || typeof v !== 'object'));
+  const rank = (k: string): number => {
+    const i = PRIORITY.indexOf(k);
+    return i === -1 ? PRIORITY.length : i;
+  };
+  return entries.sort(([a], [b]) => rank(a) - rank(b)).slice(0, n);
+}
+
+const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+const compactFormat = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+
+export function formatNumber(n: number | null | undefined, compact = false): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return compact && Math.abs(n) >= 10_000 ? compactFormat.format(n) : numberFormat.format(n);
+}
+
+export function formatValue(v: JSONValue | undefined): string {
+  if (v === undefined || v === null) return '—';
+  if (typeof v === 'number') {
+    // epoch-millisecond timestamps read better as times
+    if (v > 1e12 && v < 1e13) return formatTime(new Date(v).toISOString());
+    return formatNumber(v);
+  }
+  if (typeof v === 'string') return v;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  return JSON.stringify(v);
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return sameDay ? d.toLocaleTimeString(undefined, { hour12: false }) : d.toLocaleString(undefined, { hour12: false });
+}
+
+/** "12 s ago", "3 min ago", … */
+export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
+  if (!iso) return '—';
+  const s = Math.max(0, Math.round((now - new Date(iso).getTime()) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86400)} d ago`;
+}
+
+export function formatDuration(seconds: number): string {
+  const s = Math.floor(seconds);
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d) return `${d} d ${h} h`;
+  if (h) return `${h} h ${m} min`;
+  if (m) return `${m} min ${s % 60} s`;
+  return `${s} s`;
+}
