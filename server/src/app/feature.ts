@@ -39,6 +39,8 @@ export interface AppContext {
   /** The current connector statuses. */
   connectors(): { name: string; state: string; connections: number }[];
   readonly scenarios: ScenarioRegistry;
+  /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
+  countError(code: string): void;
   /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */
   address(): { host: string; port: number };
 }

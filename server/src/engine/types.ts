@@ -72,6 +72,8 @@ export interface EngineEvents {
   alertAcknowledged: AlertRecord;
   /** A command for a device; connectors deliver it live where they hold the device's connection. */
   command: { record: CommandRecord; source: SourceRef | null };
+  /** A model threw (or a twin's effects were refused); that batch failed for that twin only. */
+  modelError: { model: string; id: string; code: string; error: unknown };
   /** Ready after restore. */
   ready: Record<string, never>;
 }
@@ -109,7 +111,11 @@ export interface EngineApi {
   twins(model: string): Iterable<TwinView>;
   twinCount(model?: string): number;
   alerts(filter?: { model?: string; twinId?: string; minSeverity?: Severity; since?: number; acknowledged?: boolean; limit?: number }): AlertRecord[];
+  /** A twin's most recent alerts, newest first. */
+  twinAlerts(model: string, id: string, limit?: number): AlertRecord[];
   acknowledgeAlert(id: string): AlertRecord | undefined;
+  /** Messages waiting in mailboxes. */
+  readonly mailboxDepth: number;
   sendCommand(model: string, id: string, command: JsonValue): Promise<CommandRecord>;
   pendingCommands(model: string, id: string): CommandRecord[];
   ackCommands(model: string, id: string, cids?: string[]): Promise<number>;

@@ -16,6 +16,8 @@ export interface LogRecord {
   source?: SourceRef | null;
   /** twin-to-twin hop count of internal messages (0 for external) */
   hops?: number;
+  /** a control record: 'remove' removes the twins named by its envelopes */
+  control?: 'remove';
 }
 
 export interface StoredTimer {
@@ -72,7 +74,10 @@ export interface TwinStore {
   append(record: LogRecord): Promise<void>;
   /** Log records at or after `fromPos`, in order. */
   readLog(fromPos: number): AsyncIterable<LogRecord>;
-  /** Write a checkpoint atomically; resolves once durable. */
+  /**
+   * Write a checkpoint atomically; resolves once durable. Implementations must serialize the
+   * twins' state synchronously, before returning: the engine goes on mutating live state.
+   */
   checkpoint(cp: Checkpoint): Promise<void>;
   loadTwins(): AsyncIterable<StoredTwin>;
   loadTombstones(): Promise<Tombstone[]>;

@@ -1,0 +1,172 @@
+/**
+ * The server: one HTTP server on one port carrying every surface (REST and WebSocket ingest,
+ * GraphQL and its subscriptions, health and metrics, the dashboard), around one engine.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { HextwinError, type ModelDefinition } from '@hextwin/shared';
+import type { Config } from '../config.js';
+import { Engine } from '../engine/engine.js';
+import { RealClock, type Clock } from '../engine/clock.js';
+import { LmdbStore } from '../store/lmdb-store.js';
+import type { TwinStore } from '../store/store.js';
+import { openAuth } from '../auth/auth.js';
+import type { AppContext, Feature, FeatureHandle, ScenarioRegistry } from './feature.js';
+import { Router } from './router.js';
+import { sendError } from './http-errors.js';
+import { healthFeature } from './health.js';
+import { dashboardFeature } from './dashboard.js';
+
+/** The surfaces, in start order. Adding a surface is one line here. */
+export const features: Feature[] = [dashboardFeature];
+
+export interface AppOptions {
+  models: ModelDefinition[];
+  logger?: Logger;
+  clock?: Clock;
+  store?: TwinStore;
+  /** replaces the default feature list (tests) */
+  features?: Feature[];
+}
+
+export interface App {
+  readonly engine: Engine;
+  readonly server: http.Server;
+  readonly logger: Logger;
+  readonly context: AppContext;
+  /** e.g. http://127.0.0.1:4000 */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+function scenarioRegistry(): ScenarioRegistry {
+  const map = new Map<string, { description: string; run: () => Promise<void> }>();
+  return {
+    register: (name, description, run) => void map.set(name, { description, run }),
+    list: () => [...map].map(([name, s]) => ({ name, description: s.description })),
+    async trigger(name) {
+      const s = map.get(name);
+      if (!s) throw new HextwinError('NOT_FOUND', `no scenario named ${JSON.stringify(name)}`);
+      await s.run();
+    },
+  };
+}
+
+export async function startApp(config: Config, opts: AppOptions): Promise<App> {
+  const logger = opts.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } });
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'hextwin_' });
+  const auth = openAuth(config.authFile);
+  if (!auth.enabled) {
+    if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
+      throw new HextwinError('CONFIG_INVALID', `HOST=${config.host} without AUTH_FILE would expose an unauthenticated server; set AUTH_FILE or bind 127.0.0.1`);
+    }
+    logger.warn('no AUTH_FILE: authentication is off, so the server binds to loopback only');
+  }
+  const store = opts.store ?? new LmdbStore(config.dataDir);
+  const engine = new Engine({
+    store,
+    clock: opts.clock ?? new RealClock(),
+    models: opts.models,
+    logger: logger.child({ part: 'engine' }),
+    registry,
+    maxQueued: config.maxQueued,
+    checkpointMs: config.checkpointMs,
+    baseDir: config.modelsDir ?? process.cwd(),
+    nodeTag: config.natsUrl ? config.nodeId.replace(/[^a-z0-9]/gi, '').slice(-6) : '',
+  });
+
+  const router = new Router();
+  const checks = new Map<string, () => string | null>();
+  const connectorStatus = new Map<string, () => { state: string; connections: number }>();
+  checks.set('engine', () => (engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : 'restoring state'));
+  const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 });
+  let listenAddr = { host: config.host, port: config.port };
+
+  const context: AppContext = {
+    config,
+    engine,
+    logger,
+    metrics: registry,
+    auth,
+    route: (prefix, handler) => router.route(prefix, handler),
+    upgrade: (path, handler) => router.upgrade(path, handler),
+    readyCheck: (name, check) => void checks.set(name, check),
+    connectorStatus: (name, status) => void connectorStatus.set(name, status),
+    connectors: () => [...connectorStatus].map(([name, s]) => ({ name, ...s() })),
+    scenarios: scenarioRegistry(),
+    address: () => listenAddr,
+    countError: (code) => engine.metrics.errors.labels(code).inc(),
+  };
+
+  server.on('request', (req, res) => {
+    const handler = router.match(req);
+    if (!handler) {
+      sendError(res, new HextwinError('NOT_FOUND'));
+      return;
+    }
+    try {
+      const r = handler(req, res);
+      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((e) => handleFailure(e, res));
+    } catch (e) {
+      handleFailure(e, res);
+    }
+  });
+  const handleFailure = (e: unknown, res: http.ServerResponse) => {
+    const coded = sendError(res, e);
+    engine.metrics.errors.labels(coded.code).inc();
+    if (coded.code === 'INTERNAL') logger.error({ err: e }, 'request failed');
+  };
+  server.on('upgrade', (req, socket, head) => {
+    if (!router.handleUpgrade(req, socket, head)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    }
+  });
+  server.on('clientError', (_err, socket) => {
+    engine.metrics.errors.labels('BAD_REQUEST').inc();
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+
+  const handles: FeatureHandle[] = [];
+  for (const f of [healthFeature(checks), ...(opts.features ?? features)]) {
+    const h = await f.start(context);
+    if (h) handles.push(h);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  listenAddr = { host: config.host, port: addr.port };
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}`;
+  logger.info({ url }, 'listening; restoring state');
+
+  await engine.start();
+  logger.info({ url, twins: engine.twinCount(), models: opts.models.map((m) => m.name) }, 'ready');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    engine,
+    server,
+    logger,
+    context,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        for (const h of handles.reverse()) await h.stop().catch((e) => logger.error({ err: e }, 'feature stop failed'));
+        server.closeIdleConnections();
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+        await engine.stop();
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}

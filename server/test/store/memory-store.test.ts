@@ -1,0 +1,9 @@
+import { MemoryStore } from '../../src/store/memory-store.js';
+import { runStoreContract } from '../../src/store/store-contract.js';
+
+runStoreContract('memory', {
+  async create() {
+    const store = new MemoryStore();
+    return { store, reopen: async () => store };
+  },
+});
