@@ -10,8 +10,16 @@ describe('FeatureDiff', () => {
     expect(d.flush()).toEqual({ add: [{ type: 'Feature', id: 1, geometry: pt(1), properties: { level: 0 } }] });
     d.upsert(1, pt(2), { level: 4 });
     expect(d.flush()).toEqual({
-      update: [{ id: 1, newGeometry: pt(2), removeAllProperties: true, addOrUpdateProperties: [{ key: 'level', value: 4 }] }],
+      update: [{ id: 1, newGeometry: pt(2), addOrUpdateProperties: [{ key: 'level', value: 4 }] }],
     });
+  });
+
+  it('removes only the properties an update no longer has', () => {
+    const d = new FeatureDiff();
+    d.upsert(1, pt(1), { level: 0, note: 'x' });
+    d.flush();
+    d.upsert(1, pt(1), { level: 2 });
+    expect(d.flush()?.update?.[0]).toMatchObject({ removeProperties: ['note'], addOrUpdateProperties: [{ key: 'level', value: 2 }] });
   });
 
   it('conflates many changes of one feature in a frame into its latest', () => {

@@ -9,8 +9,8 @@ import type { GeoJSONSourceDiff } from 'maplibre-gl';
 type Pending = { kind: 'upsert'; feature: Feature<Geometry> } | { kind: 'remove' };
 
 export class FeatureDiff {
-  /** ids the source holds after the last flush */
-  #live = new Set<number>();
+  /** ids the source holds after the last flush, with the properties it holds for them */
+  #live = new Map<number, GeoJsonProperties>();
   #pending = new Map<number, Pending>();
 
   get size(): number {
@@ -33,7 +33,7 @@ export class FeatureDiff {
   /** Forgets everything: the next flush removes all features the source holds. */
   clear(): void {
     this.#pending.clear();
-    for (const id of this.#live) this.#pending.set(id, { kind: 'remove' });
+    for (const id of this.#live.keys()) this.#pending.set(id, { kind: 'remove' });
   }
 
   /** The diff since the last flush (null when nothing changed); the source is assumed to apply it. */
@@ -47,15 +47,20 @@ export class FeatureDiff {
         remove.push(id);
         this.#live.delete(id);
       } else if (this.#live.has(id)) {
+        const before = this.#live.get(id) ?? {};
+        const after = p.feature.properties ?? {};
+        // name the keys that went away rather than clearing all: a feature never lacks its styling keys
+        const gone = Object.keys(before).filter((k) => !(k in after));
         update.push({
           id,
           newGeometry: p.feature.geometry,
-          removeAllProperties: true,
-          addOrUpdateProperties: Object.entries(p.feature.properties ?? {}).map(([key, value]) => ({ key, value })),
+          ...(gone.length ? { removeProperties: gone } : {}),
+          addOrUpdateProperties: Object.entries(after).map(([key, value]) => ({ key, value })),
         });
+        this.#live.set(id, after);
       } else {
         add.push(p.feature);
-        this.#live.add(id);
+        this.#live.set(id, p.feature.properties);
       }
     }
     this.#pending.clear();
