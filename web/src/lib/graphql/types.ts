@@ -123,3 +123,8 @@ export interface ServerStatus {
   connectors: { name: string; state: string; connections: number }[];
   nodes: { id: string; partitions: number; self: boolean }[];
 }
+
+/** Whether a field type the server reports holds numbers (so SUM/AVG/MIN/MAX make sense). */
+export function isNumericType(type: string): boolean {
+  return ['number', 'integer', 'int', 'float', 'double'].includes(type.toLowerCase());
+}
