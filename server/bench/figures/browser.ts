@@ -55,7 +55,9 @@ function nodePosition(i: number): { lat: number; lng: number } {
 async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Promise<void> }> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-browser-'));
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', path.join(repoRoot, 'server/src/main.ts')], {
+  // tsx is the server package's dependency: resolve it from here, not from the repo root
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsx, path.join(repoRoot, 'server/src/main.ts')], {
     cwd: repoRoot,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
