@@ -92,3 +92,12 @@ export const TWIN_SUBSCRIPTION = /* GraphQL */ `
     twin(model: $model, id: $id) { kind id twin { ${TWIN_FIELDS} } }
   }
 `;
+
+/** demo scenarios the simulator registered (servers without them answer a validation error) */
+export const SCENARIOS = /* GraphQL */ `
+  query Scenarios { scenarios { name description } }
+`;
+
+export const TRIGGER_SCENARIO = /* GraphQL */ `
+  mutation TriggerScenario($name: String!) { triggerScenario(name: $name) }
+`;

@@ -49,7 +49,18 @@ function isSettings(v: unknown): v is MapSettings {
   );
 }
 
+/** where the map looks: restored on the next visit */
+export interface Camera {
+  lng: number;
+  lat: number;
+  zoom: number;
+}
+
+const isCamera = (v: unknown): v is Camera =>
+  typeof v === 'object' && v !== null && ['lng', 'lat', 'zoom'].every((k) => Number.isFinite((v as Record<string, unknown>)[k]));
+
 export class MapView {
+  readonly camera = new Persisted<Camera>('hextwin.camera', { lng: -97, lat: 38.5, zoom: 3.4 }, isCamera);
   #settings = new Persisted<MapSettings>('hextwin.map', { ...DEFAULTS, styleUrl: import.meta.env.VITE_BASEMAP_STYLE_URL ?? null }, isSettings);
   #zoom = $state(3);
   #resolution = $state(2);
