@@ -198,11 +198,14 @@ export class GraphQLClient {
         connecting: () => {
           if (ws === this.#ws && this.#state !== Connection.Offline) this.#state = Connection.Connecting;
         },
-        connected: () => {
+        connected: (_socket, _payload, wasRetry) => {
           if (ws !== this.#ws) return;
           this.#state = Connection.Online;
           this.#retryAt = null;
           this.#lastError = null;
+          // graphql-ws re-subscribes by itself after a reconnect; what each subscription showed
+          // before may be stale (a continuous query sends its whole matching set again)
+          if (wasRetry) for (const sub of this.#subscriptions) sub.handlers.restart?.();
         },
         closed: (event) => {
           if (ws !== this.#ws || !isCloseEvent(event)) return;
