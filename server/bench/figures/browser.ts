@@ -143,6 +143,53 @@ export default {
     const feeder = await Feeder.open(server.wsUrl);
     let feeding = true;
     try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
+      await page.addInitScript(() => {
+        const w = window as unknown as { __longest: number; __frames: number; __measure: boolean };
+        w.__longest = 0;
+        w.__frames = 0;
+        w.__measure = false;
+        new PerformanceObserver((list) => {
+          if (!w.__measure) return;
+          for (const e of list.getEntries()) w.__longest = Math.max(w.__longest, e.duration);
+        }).observe({ type: 'longtask', buffered: false });
+        // long tasks are only reported from 50 ms on: a 10 ms timer that arrives late measures
+        // shorter blocking too (its lateness is the task that held the main thread)
+        let due = performance.now() + 10;
+        const probe = (): void => {
+          const now = performance.now();
+          if (w.__measure) w.__longest = Math.max(w.__longest, now - due);
+          due = now + 10;
+          setTimeout(probe, 10);
+        };
+        setTimeout(probe, 10);
+        const frame = (): void => {
+          if (w.__measure) w.__frames += 1;
+          requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      });
+      await page.goto(server.url + '/');
+      await page.waitForFunction(() => !!(window as unknown as { __hextwinMap?: { isStyleLoaded(): boolean } }).__hextwinMap?.isStyleLoaded(), undefined, { timeout: 60_000 });
+
+      // the floor: the longest task one repaint of the idle map costs on this machine
+      await page.waitForTimeout(2_000);
+      await page.evaluate(() => {
+        (window as unknown as { __measure: boolean }).__measure = true;
+      });
+      for (let i = 0; i < 5; i++) {
+        await page.evaluate(() => (window as unknown as { __hextwinMap: { triggerRepaint(): void } }).__hextwinMap.triggerRepaint());
+        await page.waitForTimeout(300);
+      }
+      const floor = await page.evaluate(() => {
+        const w = window as unknown as { __longest: number; __frames: number; __measure: boolean };
+        w.__measure = false;
+        const l = w.__longest;
+        w.__longest = 0;
+        w.__frames = 0;
+        return l;
+      });
+
       // every node says where it is, once
       for (let i = 0; i < twins; i += BATCH) {
         const items = [];
@@ -172,33 +219,8 @@ export default {
         }
       })();
 
-      const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
-      await page.addInitScript(() => {
-        const w = window as unknown as { __longest: number; __frames: number; __measure: boolean };
-        w.__longest = 0;
-        w.__frames = 0;
-        w.__measure = false;
-        new PerformanceObserver((list) => {
-          if (!w.__measure) return;
-          for (const e of list.getEntries()) w.__longest = Math.max(w.__longest, e.duration);
-        }).observe({ type: 'longtask', buffered: false });
-        // long tasks are only reported from 50 ms on: a 10 ms timer that arrives late measures
-        // shorter blocking too (its lateness is the task that held the main thread)
-        let due = performance.now() + 10;
-        const probe = (): void => {
-          const now = performance.now();
-          if (w.__measure) w.__longest = Math.max(w.__longest, now - due);
-          due = now + 10;
-          setTimeout(probe, 10);
-        };
-        setTimeout(probe, 10);
-        const frame = (): void => {
-          if (w.__measure) w.__frames += 1;
-          requestAnimationFrame(frame);
-        };
-        requestAnimationFrame(frame);
-      });
-      await page.goto(server.url + '/');
+      // an operator opens the dashboard on a running system: load it again now that the twins exist
+      await page.reload();
       await page.waitForFunction(() => !!(window as unknown as { __hextwinMap?: { isStyleLoaded(): boolean } }).__hextwinMap?.isStyleLoaded(), undefined, { timeout: 60_000 });
       await page.waitForTimeout(WARMUP_MS);
 
@@ -219,7 +241,14 @@ export default {
       await feed;
       await feeder.drain();
 
-      b.report({ name: `browser longest main-thread task, ${label} twins at 1 Hz`, value: Math.round(m.longest), unit: 'ms', goal: '<= 50 ms' });
+      b.report({ name: 'browser longest main-thread task, one repaint of the idle map', value: Math.round(floor), unit: 'ms', goal: 'the floor of the figure below' });
+      b.report({
+        name: `browser longest main-thread task, ${label} twins at 1 Hz`,
+        value: Math.round(m.longest),
+        unit: 'ms',
+        floor: 'one repaint of the idle map',
+        goal: '<= 50 ms',
+      });
       b.report({ name: `browser frames per second, ${label} twins at 1 Hz`, value: Math.round((m.frames / seconds) * 10) / 10, unit: 'fps', goal: '>= 30 fps' });
       b.report({ name: `browser run: ingest reached while measuring, ${label} twins`, value: Math.round(rate), unit: 'msgs/s', goal: `${twins} msgs/s (1 Hz per twin)` });
     } finally {
