@@ -33,6 +33,8 @@ export class TwinStreams {
   #index: TwinIndex;
   #streams = new Map<string, ModelStream>();
   #viewport: { bbox: Bbox; zoom: number } | null = null;
+  /** the twin ids each running stream brought, with its model */
+  #owners = new Map<Set<string>, string>();
   #largeModels = $state.raw<string[]>([]);
 
   constructor(client: GraphQLClient, index: TwinIndex) {
@@ -136,8 +138,6 @@ export class TwinStreams {
       for (const id of [...mine]) leave(id);
     };
   }
-
-  #owners = new Map<Set<string>, string>();
 
   #heldByOtherStream(model: string, id: string, except: Set<string>): boolean {
     for (const [set, m] of this.#owners) if (m === model && set !== except && set.has(id)) return true;
