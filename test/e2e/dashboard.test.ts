@@ -165,9 +165,9 @@ describe('Operations dashboard', () => {
       await page.locator('[data-testid=offline-banner]').waitFor({ state: 'detached', timeout: 20_000 });
       await expect.poll(() => page.locator('[data-testid=connection]').textContent(), { timeout: 10_000 }).toContain('live');
 
-      // the alert subscription came back by itself
+      // the alert subscription came back by itself (its socket retries at most 5 s apart)
       await post(server, 'r1', { ppm: 400, timestamp: Date.now(), lat: 47.6, lng: -122.3 });
-      await page.locator('[data-testid=alert-item]', { hasText: 'gas-sensor/r1' }).first().waitFor({ timeout: 5_000 });
+      await page.locator('[data-testid=alert-item]', { hasText: 'gas-sensor/r1' }).first().waitFor({ timeout: 15_000 });
     } finally {
       await page.close();
       await server.stop();

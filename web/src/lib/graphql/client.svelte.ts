@@ -38,7 +38,7 @@ export interface ClientOptions {
   apiKey: () => string | null;
 }
 
-const MAX_RETRY_WAIT_MS = 10_000;
+const MAX_RETRY_WAIT_MS = 5_000;
 
 export class GraphQLClient {
   #state = $state<Connection>(Connection.Connecting);
@@ -92,9 +92,18 @@ export class GraphQLClient {
       this.#setUnauthenticated();
       throw new RequestError(FailureKind.Unauthenticated, 'An API key is required.', 'UNAUTHENTICATED');
     }
+    if (response.status >= 502 && response.status <= 504) {
+      // a proxy in front of the server answers for it: the server itself is away
+      this.#setOffline(`The server answered ${response.status}.`);
+      throw new RequestError(FailureKind.Network, `The server answered HTTP ${response.status}.`);
+    }
+    // the server answered: if only HTTP had failed before, the banner can go
+    if (this.#state === Connection.Offline) {
+      this.#state = Connection.Online;
+      this.#lastError = null;
+    }
     if (body?.errors?.length) throw fromGraphQLErrors(body.errors);
     if (!response.ok || !body || body.data === undefined || body.data === null) {
-      if (response.status >= 502 && response.status <= 504) this.#setOffline(`The server answered ${response.status}.`);
       throw new RequestError(FailureKind.Server, `The server answered HTTP ${response.status}.`);
     }
     return body.data;
