@@ -31,7 +31,9 @@ export function launchChromium(): Promise<Browser> {
 
 /** Builds web/dist (the server serves it at `/`), so a browser test never sees a stale dashboard. */
 export async function buildDashboard(): Promise<void> {
-  await promisify(execFile)('pnpm', ['--filter', '@hextwin/web', 'build'], { cwd: repoRoot, timeout: 180_000 });
+  // vite's own entry under this Node: no package manager needs to be on PATH
+  const web = path.join(repoRoot, 'web');
+  await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: web, timeout: 180_000 });
 }
 
 /** Where tests put screenshots (gitignored). */

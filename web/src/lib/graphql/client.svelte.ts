@@ -97,8 +97,8 @@ export class GraphQLClient {
       this.#setOffline(`The server answered ${response.status}.`);
       throw new RequestError(FailureKind.Network, `The server answered HTTP ${response.status}.`);
     }
-    // the server answered: if only HTTP had failed before, the banner can go
-    if (this.#state === Connection.Offline) {
+    // a GraphQL server answered: if only HTTP had failed before, the banner can go
+    if (this.#state === Connection.Offline && body && ('data' in body || 'errors' in body)) {
       this.#state = Connection.Online;
       this.#lastError = null;
     }
