@@ -27,10 +27,7 @@ export function buildBasemapLayers(readJson: (specifier: string) => unknown): Ma
 
   const out = new Map<string, string>();
   out.set('land.geojson', stringify(feature(land, land.objects.land)));
-  out.set(
-    'borders.geojson',
-    stringify(mesh(countries, countries.objects.countries, (a, b) => a !== b)),
-  );
+  out.set('borders.geojson', stringify(mesh(countries, countries.objects.countries, (a, b) => a !== b)));
   out.set('states.geojson', stringify(mesh(states, states.objects.states, (a, b) => a !== b)));
   out.set('cities.geojson', stringify(majorCities()));
   out.set('country-labels.geojson', stringify(countryLabels(feature(countries, countries.objects.countries))));

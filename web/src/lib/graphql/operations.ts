@@ -4,15 +4,41 @@ const ALERT_FIELDS = 'id model twinId severity title message at acknowledged dat
 const TWIN_FIELDS = 'id model state lat lng updatedAt';
 
 export const MODELS = /* GraphQL */ `
-  query Models { models { name description twinCount fields { name type } } }
+  query Models {
+    models {
+      name
+      description
+      twinCount
+      fields {
+        name
+        type
+      }
+    }
+  }
 `;
 
 export const STATUS = /* GraphQL */ `
   query Status {
     status {
-      version ready uptimeSeconds messagesIn messagesApplied messagesFailed ingestRate twins mailboxDepth
-      connectors { name state connections }
-      nodes { id partitions self }
+      version
+      ready
+      uptimeSeconds
+      messagesIn
+      messagesApplied
+      messagesFailed
+      ingestRate
+      twins
+      mailboxDepth
+      connectors {
+        name
+        state
+        connections
+      }
+      nodes {
+        id
+        partitions
+        self
+      }
     }
   }
 `;
@@ -53,15 +79,21 @@ export const ACKNOWLEDGE_ALERT = /* GraphQL */ `
 `;
 
 export const SEND_TO_TWIN = /* GraphQL */ `
-  mutation SendToTwin($model: String!, $id: ID!, $message: JSON!) { sendToTwin(model: $model, id: $id, message: $message) }
+  mutation SendToTwin($model: String!, $id: ID!, $message: JSON!) {
+    sendToTwin(model: $model, id: $id, message: $message)
+  }
 `;
 
 export const SEND_COMMAND = /* GraphQL */ `
-  mutation SendCommand($model: String!, $id: ID!, $command: JSON!) { sendCommand(model: $model, id: $id, command: $command) }
+  mutation SendCommand($model: String!, $id: ID!, $command: JSON!) {
+    sendCommand(model: $model, id: $id, command: $command)
+  }
 `;
 
 export const REMOVE_TWIN = /* GraphQL */ `
-  mutation RemoveTwin($model: String!, $id: ID!) { removeTwin(model: $model, id: $id) }
+  mutation RemoveTwin($model: String!, $id: ID!) {
+    removeTwin(model: $model, id: $id)
+  }
 `;
 
 export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
@@ -76,13 +108,21 @@ export const TWIN_CHANGES = /* GraphQL */ `
 
 export const HEX_AGGREGATE = /* GraphQL */ `
   subscription HexAggregate($model: String!, $resolution: Int!, $where: TwinFilter, $metrics: [MetricInput!], $everyMs: Int) {
-    hexAggregate(model: $model, resolution: $resolution, where: $where, metrics: $metrics, everyMs: $everyMs) { cell count values }
+    hexAggregate(model: $model, resolution: $resolution, where: $where, metrics: $metrics, everyMs: $everyMs) {
+      cell
+      count
+      values
+    }
   }
 `;
 
 export const AGGREGATE = /* GraphQL */ `
   subscription Aggregate($model: String!, $where: TwinFilter, $groupBy: String, $metrics: [MetricInput!], $everyMs: Int) {
-    aggregate(model: $model, where: $where, groupBy: $groupBy, metrics: $metrics, everyMs: $everyMs) { key count values }
+    aggregate(model: $model, where: $where, groupBy: $groupBy, metrics: $metrics, everyMs: $everyMs) {
+      key
+      count
+      values
+    }
   }
 `;
 
@@ -95,9 +135,16 @@ export const TWIN_SUBSCRIPTION = /* GraphQL */ `
 
 /** demo scenarios the simulator registered (servers without them answer a validation error) */
 export const SCENARIOS = /* GraphQL */ `
-  query Scenarios { scenarios { name description } }
+  query Scenarios {
+    scenarios {
+      name
+      description
+    }
+  }
 `;
 
 export const TRIGGER_SCENARIO = /* GraphQL */ `
-  mutation TriggerScenario($name: String!) { triggerScenario(name: $name) }
+  mutation TriggerScenario($name: String!) {
+    triggerScenario(name: $name)
+  }
 `;

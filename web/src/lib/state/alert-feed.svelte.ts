@@ -76,13 +76,17 @@ export class AlertFeed {
   }
 
   start(): () => void {
-    const stop = this.#client.subscribe<{ alerts: Alert }>(ALERTS_SUBSCRIPTION, {}, {
-      next: ({ alerts }) => this.#receive(alerts),
-      restart: () => void this.#loadRecent(),
-      error: (e) => {
-        this.#error = e.message;
+    const stop = this.#client.subscribe<{ alerts: Alert }>(
+      ALERTS_SUBSCRIPTION,
+      {},
+      {
+        next: ({ alerts }) => this.#receive(alerts),
+        restart: () => void this.#loadRecent(),
+        error: (e) => {
+          this.#error = e.message;
+        },
       },
-    });
+    );
     void this.#loadRecent();
     return stop;
   }

@@ -97,20 +97,24 @@ export class QueryState {
     this.#live = new Map();
     this.#results = [];
     this.#total = 0;
-    this.#stop = this.#client.subscribe<{ twinChanges: TwinChange }>(TWIN_CHANGES, { model: this.model, where }, {
-      next: ({ twinChanges: c }) => {
-        if (c.kind === 'LEAVE' || !c.twin) this.#live.delete(c.id);
-        else this.#live.set(c.id, c.twin);
-        this.#schedule();
+    this.#stop = this.#client.subscribe<{ twinChanges: TwinChange }>(
+      TWIN_CHANGES,
+      { model: this.model, where },
+      {
+        next: ({ twinChanges: c }) => {
+          if (c.kind === 'LEAVE' || !c.twin) this.#live.delete(c.id);
+          else this.#live.set(c.id, c.twin);
+          this.#schedule();
+        },
+        restart: () => {
+          this.#live.clear();
+          this.#schedule();
+        },
+        error: (e) => {
+          this.#error = e.message;
+        },
       },
-      restart: () => {
-        this.#live.clear();
-        this.#schedule();
-      },
-      error: (e) => {
-        this.#error = e.message;
-      },
-    });
+    );
   }
 
   #schedule(): void {

@@ -53,10 +53,7 @@ export class ServerInfo {
   async refresh(): Promise<void> {
     clearTimeout(this.#timer);
     try {
-      const [m, s] = await Promise.all([
-        this.#client.request<{ models: ModelInfo[] }>(MODELS),
-        this.#client.request<{ status: ServerStatus }>(STATUS),
-      ]);
+      const [m, s] = await Promise.all([this.#client.request<{ models: ModelInfo[] }>(MODELS), this.#client.request<{ status: ServerStatus }>(STATUS)]);
       this.#models = [...m.models].sort((a, b) => b.twinCount - a.twinCount || a.name.localeCompare(b.name));
       this.#status = s.status;
       this.#error = null;

@@ -119,18 +119,22 @@ export class TwinStreams {
       if (!mine.delete(id)) return;
       if (!this.#heldByOtherStream(model, id, mine)) index.release(model, id, Reason.Stream);
     };
-    const stopSub = this.#client.subscribe<{ twinChanges: TwinChange }>(TWIN_CHANGES, { model, where }, {
-      next: ({ twinChanges: c }) => {
-        if (c.kind === 'LEAVE' || !c.twin) leave(c.id);
-        else {
-          mine.add(c.id);
-          index.upsert(c.twin, Reason.Stream);
-        }
+    const stopSub = this.#client.subscribe<{ twinChanges: TwinChange }>(
+      TWIN_CHANGES,
+      { model, where },
+      {
+        next: ({ twinChanges: c }) => {
+          if (c.kind === 'LEAVE' || !c.twin) leave(c.id);
+          else {
+            mine.add(c.id);
+            index.upsert(c.twin, Reason.Stream);
+          }
+        },
+        restart: () => {
+          for (const id of [...mine]) leave(id);
+        },
       },
-      restart: () => {
-        for (const id of [...mine]) leave(id);
-      },
-    });
+    );
     this.#owners.set(mine, model);
     return () => {
       stopSub();

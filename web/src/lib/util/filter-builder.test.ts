@@ -26,7 +26,12 @@ describe('toTwinFilter', () => {
     expect(toTwinFilter(root)).toEqual({
       and: [
         { field: 'region', op: 'EQ', value: 'west' },
-        { or: [{ field: 'condition', op: 'EQ', value: 'severe' }, { field: 'alertLevel', op: 'GTE', value: 10 }] },
+        {
+          or: [
+            { field: 'condition', op: 'EQ', value: 'severe' },
+            { field: 'alertLevel', op: 'GTE', value: 10 },
+          ],
+        },
       ],
     });
     const single = emptyGroup('or');

@@ -50,7 +50,11 @@ export function parseScalar(text: string): JSONValue {
 
 export function parseValue(op: FilterOp, text: string): JSONValue | undefined {
   if (op === 'EXISTS') return undefined;
-  if (op === 'IN') return text.split(',').map(parseScalar).filter((v) => v !== '');
+  if (op === 'IN')
+    return text
+      .split(',')
+      .map(parseScalar)
+      .filter((v) => v !== '');
   return parseScalar(text);
 }
 

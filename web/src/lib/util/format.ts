@@ -2,7 +2,21 @@
 import type { JSONObject, JSONValue } from '../graphql/types.ts';
 
 /** fields that say most about a twin at a glance, shown first when present */
-const PRIORITY = ['condition', 'status', 'alertLevel', 'ppm', 'alarmSounded', 'limitExceeded', 'temp', 'rpm', 'speedKph', 'region', 'nodeType', 'site', 'department'];
+const PRIORITY = [
+  'condition',
+  'status',
+  'alertLevel',
+  'ppm',
+  'alarmSounded',
+  'limitExceeded',
+  'temp',
+  'rpm',
+  'speedKph',
+  'region',
+  'nodeType',
+  'site',
+  'department',
+];
 /** fields a tooltip need not repeat */
 const SKIP = new Set(['lat', 'lng', 'incidents']);
 

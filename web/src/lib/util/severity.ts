@@ -68,7 +68,9 @@ export function alertingFilter(fields: readonly FieldInfo[]): TwinFilter | null 
   if (names.has('limitExceeded')) or.push({ field: 'limitExceeded', op: 'EQ', value: true });
   for (const key of ['condition', 'status']) {
     if (names.has(key)) {
-      const words = Object.entries(WORD_LEVELS).filter(([, l]) => l >= 2).map(([w]) => w);
+      const words = Object.entries(WORD_LEVELS)
+        .filter(([, l]) => l >= 2)
+        .map(([w]) => w);
       // the models use camelCase words (offRoute): match the spelling they send too
       or.push({ field: key, op: 'IN', value: [...words, 'offRoute'] });
     }
