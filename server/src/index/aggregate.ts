@@ -6,7 +6,8 @@ import { HextwinError } from '@hextwin/shared';
 import type { TwinView } from '../engine/types.js';
 import type { ModelIndex } from './model-index.js';
 import { compileFilter, matchAll, type TwinFilter } from './filter.js';
-import { Accumulator, compileMetrics, metricValue, type CompiledMetric, type MetricInput } from './metric.js';
+import { compileMetrics, metricValue, type CompiledMetric, type MetricInput } from './metric.js';
+import { GroupTable } from './group-table.js';
 import { fieldGetter, type FieldGetter } from './field-path.js';
 import { canonicalJson, compareValues, isMissing } from './values.js';
 import { MAX_RESOLUTION, unpackCell } from './geo.js';
@@ -72,7 +73,9 @@ export function aggregate(index: ModelIndex, spec: AggregateSpec): Group[] {
   const pred = compileFilter(spec.where, index);
   const metrics = compileMetrics(spec.metrics);
   const get = compileGroupBy(spec.groupBy);
-  const groups = new Map<unknown, { key: unknown; acc: Accumulator }>();
+  const table = new GroupTable(metrics);
+  const groupOf = new Map<unknown, number>();
+  const keys: unknown[] = [];
   const scratch = new Float64Array(metrics.length);
   const views = index.views;
   for (let s = 0, end = index.end; s < end; s++) {
@@ -80,14 +83,19 @@ export function aggregate(index: ModelIndex, spec: AggregateSpec): Group[] {
     if (t === undefined || (pred !== matchAll && !pred(t, s))) continue;
     const raw = get ? get(t) : null;
     const k = get ? groupKeyOf(raw) : null;
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = { key: isMissing(raw) ? null : raw, acc: new Accumulator(metrics) }));
-    fillValues(metrics, t, scratch);
-    g.acc.add(scratch);
+    let g = groupOf.get(k);
+    if (g === undefined) {
+      groupOf.set(k, (g = table.open()));
+      keys[g] = isMissing(raw) ? null : copyJson(raw);
+    }
+    if (metrics.length) fillValues(metrics, t, scratch);
+    table.add(g, scratch);
   }
   // no groupBy: always one group, even over no twins
-  if (!get && groups.size === 0) groups.set(null, { key: null, acc: new Accumulator(metrics) });
-  return [...groups.values()].map((g) => ({ key: structuredCloneJson(g.key), count: g.acc.count, values: g.acc.values() })).sort(byCountThenKey);
+  if (!get && table.size === 0) keys[table.open()] = null;
+  const out: Group[] = new Array(table.size);
+  for (let g = 0; g < table.size; g++) out[g] = { key: keys[g], count: table.count[g]!, values: table.values(g) };
+  return out.sort(byCountThenKey);
 }
 
 export function hexAggregate(index: ModelIndex, spec: HexAggregateSpec): HexBin[] {
@@ -95,11 +103,16 @@ export function hexAggregate(index: ModelIndex, spec: HexAggregateSpec): HexBin[
   checkResolution(r);
   const pred = compileFilter(spec.where, index);
   const metrics = compileMetrics(spec.metrics);
-  const bins = new Map<number, Accumulator>();
-  const scratch = new Float64Array(metrics.length);
+  const m = metrics.length;
+  const table = new GroupTable(metrics);
+  const binOf = new Map<number, number>();
+  const cells: number[] = [];
+  const scratch = new Float64Array(m);
   const col = index.cellColumn(r);
   const views = index.views;
   const lat = index.lat;
+  const count = () => table.count;
+  let counts = count();
   for (let s = 0, end = index.end; s < end; s++) {
     const t = views[s];
     if (t === undefined) continue;
@@ -107,17 +120,24 @@ export function hexAggregate(index: ModelIndex, spec: HexAggregateSpec): HexBin[
     if (la !== la || (pred !== matchAll && !pred(t, s))) continue;
     let key = col[s]!;
     if (key !== key) key = index.cellKey(s, r, col);
-    let acc = bins.get(key);
-    if (!acc) bins.set(key, (acc = new Accumulator(metrics)));
-    if (metrics.length) fillValues(metrics, t, scratch);
-    acc.add(scratch);
+    let g = binOf.get(key);
+    if (g === undefined) {
+      binOf.set(key, (g = table.open()));
+      cells[g] = key;
+      counts = count();
+    }
+    if (m === 0) counts[g]!++;
+    else {
+      fillValues(metrics, t, scratch);
+      table.add(g, scratch);
+    }
   }
-  const out: HexBin[] = [];
-  for (const [key, acc] of bins) out.push({ cell: unpackCell(key, r), count: acc.count, values: acc.values() });
+  const out: HexBin[] = new Array(table.size);
+  for (let g = 0; g < table.size; g++) out[g] = { cell: unpackCell(cells[g]!, r), count: table.count[g]!, values: m ? table.values(g) : [] };
   return out.sort(byCountThenCell);
 }
 
 /** Group keys are live state values: copy objects so the answer does not change under the caller. */
-function structuredCloneJson(v: unknown): unknown {
+function copyJson(v: unknown): unknown {
   return v !== null && typeof v === 'object' ? JSON.parse(JSON.stringify(v)) : v;
 }

@@ -20,13 +20,20 @@ const META: Record<string, FieldGetter> = {
 
 const cache = new Map<string, FieldGetter>();
 
-function step(v: unknown, key: string): unknown {
+/** One step of a path: own properties of objects, numeric indexes of arrays. */
+function stepOwn(v: unknown, key: string): unknown {
   if (v === null || typeof v !== 'object') return undefined;
-  if (Array.isArray(v)) {
-    if (!/^\d+$/.test(key)) return undefined;
-    return v[Number(key)];
-  }
+  if (Array.isArray(v)) return /^\d+$/.test(key) ? v[Number(key)] : undefined;
   return Object.prototype.hasOwnProperty.call(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * The same step, faster, for keys no prototype has (the common case): a plain property read.
+ * Keys like "constructor" or "length" take the careful path above.
+ */
+function stepper(key: string): (v: unknown) => unknown {
+  if (key in Object.prototype || key in Array.prototype || /^\d+$/.test(key)) return (v) => stepOwn(v, key);
+  return (v) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined);
 }
 
 /** Compile a path; throws INVALID_FILTER for an empty path or segment. */
@@ -43,16 +50,17 @@ export function fieldGetter(path: string): FieldGetter {
     if (path.length === 0 || path.length > 512 || parts.some((p) => p.length === 0)) {
       throw new HextwinError('INVALID_FILTER', `field path ${JSON.stringify(path)} is not a dotted path like "driver.name"`);
     }
-    if (parts.length === 1) {
-      const k = parts[0]!;
-      g = (t) => step(t.state, k);
-    } else if (parts.length === 2) {
-      const [a, b] = parts as [string, string];
-      g = (t) => step(step(t.state, a), b);
+    const steps = parts.map(stepper);
+    if (steps.length === 1) {
+      const a = steps[0]!;
+      g = (t) => a(t.state);
+    } else if (steps.length === 2) {
+      const [a, b] = steps as [(v: unknown) => unknown, (v: unknown) => unknown];
+      g = (t) => b(a(t.state));
     } else {
       g = (t) => {
         let v: unknown = t.state;
-        for (let i = 0; i < parts.length && v !== undefined; i++) v = step(v, parts[i]!);
+        for (let i = 0; i < steps.length && v !== undefined; i++) v = steps[i]!(v);
         return v;
       };
     }

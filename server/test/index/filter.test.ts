@@ -65,6 +65,11 @@ describe('comparison ops', () => {
     expect(match(w, { field: 'tags.0', op: 'EQ', value: 'green' })).toEqual(['b']);
     expect(match(w, { field: 'obj.y.0', op: 'GTE', value: 2 })).toEqual(['a']);
   });
+  it('never reads prototype properties as fields', () => {
+    expect(match(w, { field: 'constructor', op: 'EXISTS' })).toEqual([]);
+    expect(match(w, { field: 'tags.length', op: 'EXISTS' })).toEqual([]);
+    expect(match(w, { field: 'name.length', op: 'EXISTS' })).toEqual([]);
+  });
   it('reads twin fields with $ paths', () => {
     expect(match(w, { field: '$id', op: 'IN', value: ['a', 'e'] })).toEqual(['a', 'e']);
   });
