@@ -18,9 +18,10 @@ import { Router } from './router.js';
 import { sendError } from './http-errors.js';
 import { healthFeature } from './health.js';
 import { dashboardFeature } from './dashboard.js';
+import { graphqlFeature } from '../api/graphql/feature.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [dashboardFeature];
+export const features: Feature[] = [graphqlFeature, dashboardFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];

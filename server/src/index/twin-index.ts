@@ -81,12 +81,15 @@ export class TwinIndex {
   }
 
   /** A continuous query: the matching set, then its changes (see TwinChangeFeed). */
-  watch(model: string, where: TwinFilter | null | undefined, throttleMs: number): TwinChangeFeed {
+  watch(model: string, where: TwinFilter | null | undefined, throttleMs: number, onClose?: () => void): TwinChangeFeed {
     if (!Number.isInteger(throttleMs) || throttleMs < 0 || throttleMs > MAX_THROTTLE_MS) {
       throw new HextwinError('BAD_REQUEST', `throttleMs must be a whole number from 0 to ${MAX_THROTTLE_MS}`);
     }
     const mi = this.model(model);
-    const feed: TwinChangeFeed = new TwinChangeFeed(mi, compileFilter(where, mi), throttleMs, () => this.feeds.delete(feed));
+    const feed: TwinChangeFeed = new TwinChangeFeed(mi, compileFilter(where, mi), throttleMs, () => {
+      this.feeds.delete(feed);
+      onClose?.();
+    });
     this.feeds.add(feed);
     return feed;
   }
