@@ -101,8 +101,8 @@ export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
 `;
 
 export const TWIN_CHANGES = /* GraphQL */ `
-  subscription TwinChanges($model: String!, $where: TwinFilter) {
-    twinChanges(model: $model, where: $where) { kind id twin { ${TWIN_FIELDS} } }
+  subscription TwinChanges($model: String!, $where: TwinFilter, $throttleMs: Int) {
+    twinChanges(model: $model, where: $where, throttleMs: $throttleMs) { kind id twin { ${TWIN_FIELDS} } }
   }
 `;
 
@@ -123,13 +123,6 @@ export const AGGREGATE = /* GraphQL */ `
       count
       values
     }
-  }
-`;
-
-/** one twin's changes (an additive Subscription field, see the SDL): ENTER first, then UPDATE / LEAVE */
-export const TWIN_SUBSCRIPTION = /* GraphQL */ `
-  subscription TwinWatch($model: String!, $id: ID!) {
-    twin(model: $model, id: $id) { kind id twin { ${TWIN_FIELDS} } }
   }
 `;
 

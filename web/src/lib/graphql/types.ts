@@ -1,21 +1,22 @@
 /**
- * TypeScript shapes of the parts of shared/graphql/schema.graphql the dashboard uses.
- * Names follow the SDL exactly; keep in step with it.
+ * TypeScript shapes of the parts of shared/graphql/schema.graphql the dashboard uses. Enums and
+ * input types come from the types generated from the SDL; the result shapes are what the
+ * dashboard's documents select, checked at compile time against the generated types (see the end).
  */
+import type * as G from '@hextwin/shared/generated/graphql';
 
 export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
 export type JSONObject = { [key: string]: JSONValue };
 
-export const Severities = ['INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const;
-export type Severity = (typeof Severities)[number];
+export type Severity = G.Severity;
+export type FilterOp = G.FilterOp;
+export type MetricOp = G.MetricOp;
+export type ChangeKind = G.ChangeKind;
 
-export const FilterOps = ['EQ', 'NE', 'GT', 'GTE', 'LT', 'LTE', 'IN', 'CONTAINS', 'EXISTS'] as const;
-export type FilterOp = (typeof FilterOps)[number];
-
-export const MetricOps = ['COUNT', 'SUM', 'AVG', 'MIN', 'MAX'] as const;
-export type MetricOp = (typeof MetricOps)[number];
-
-export type ChangeKind = 'ENTER' | 'UPDATE' | 'LEAVE';
+/** every value of an SDL enum, in order (the type check below fails when the SDL gains one) */
+export const Severities = ['INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const satisfies readonly Severity[];
+export const FilterOps = ['EQ', 'NE', 'GT', 'GTE', 'LT', 'LTE', 'IN', 'CONTAINS', 'EXISTS'] as const satisfies readonly FilterOp[];
+export const MetricOps = ['COUNT', 'SUM', 'AVG', 'MIN', 'MAX'] as const satisfies readonly MetricOp[];
 
 export interface GeoFilter {
   bbox?: [number, number, number, number];
@@ -128,3 +129,31 @@ export interface ServerStatus {
 export function isNumericType(type: string): boolean {
   return ['number', 'integer', 'int', 'float', 'double'].includes(type.toLowerCase());
 }
+
+// ---- kept in step with the generated types: a compile error here means the SDL changed
+
+type Expect<T extends true> = T;
+type AllOf<Union, Listed> = [Exclude<Union, Listed>] extends [never] ? true : false;
+/** every field the dashboard reads exists on the SDL type */
+type FieldsOf<Mine, Generated> = [Exclude<keyof Mine, keyof Generated>] extends [never] ? true : false;
+/** the dashboard's input shapes are valid inputs */
+type Accepts<Generated, Mine> = Mine extends Generated ? true : false;
+
+export type SchemaChecks = [
+  Expect<AllOf<Severity, (typeof Severities)[number]>>,
+  Expect<AllOf<FilterOp, (typeof FilterOps)[number]>>,
+  Expect<AllOf<MetricOp, (typeof MetricOps)[number]>>,
+  Expect<Accepts<G.TwinFilter, TwinFilter>>,
+  Expect<Accepts<G.MetricInput, MetricInput>>,
+  Expect<FieldsOf<Alert, G.Alert>>,
+  Expect<FieldsOf<TwinDetail, G.Twin>>,
+  Expect<FieldsOf<TwinChange, G.TwinChange>>,
+  Expect<FieldsOf<TwinConnection, G.TwinConnection>>,
+  Expect<FieldsOf<Group, G.Group>>,
+  Expect<FieldsOf<HexBin, G.HexBin>>,
+  Expect<FieldsOf<ModelInfo, G.ModelInfo>>,
+  Expect<FieldsOf<FieldInfo, G.FieldInfo>>,
+  Expect<FieldsOf<ServerStatus, G.ServerStatus>>,
+  Expect<FieldsOf<ServerStatus['connectors'][number], G.ConnectorStatus>>,
+  Expect<FieldsOf<ServerStatus['nodes'][number], G.NodeInfo>>,
+];

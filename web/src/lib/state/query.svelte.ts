@@ -99,7 +99,8 @@ export class QueryState {
     this.#total = 0;
     this.#stop = this.#client.subscribe<{ twinChanges: TwinChange }>(
       TWIN_CHANGES,
-      { model: this.model, where },
+      // the table redraws four times a second: more frequent changes of one twin would be lost anyway
+      { model: this.model, where, throttleMs: 250 },
       {
         next: ({ twinChanges: c }) => {
           if (c.kind === 'LEAVE' || !c.twin) this.#live.delete(c.id);

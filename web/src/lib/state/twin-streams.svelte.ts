@@ -16,6 +16,8 @@ import { snapBbox, type Bbox } from '../util/bbox.ts';
 export const LARGE_MODEL = 10_000;
 /** and back below this many (hysteresis, so a model near the limit does not flap) */
 const SMALL_AGAIN = 8_000;
+/** a twin's changes reach the map at most this often (the map draws them twice a second anyway) */
+const STREAM_THROTTLE_MS = 500;
 /** from this zoom on, a large model streams every twin in view */
 export const DETAIL_ZOOM = 10;
 
@@ -121,7 +123,7 @@ export class TwinStreams {
     };
     const stopSub = this.#client.subscribe<{ twinChanges: TwinChange }>(
       TWIN_CHANGES,
-      { model, where },
+      { model, where, throttleMs: STREAM_THROTTLE_MS },
       {
         next: ({ twinChanges: c }) => {
           if (c.kind === 'LEAVE' || !c.twin) leave(c.id);
