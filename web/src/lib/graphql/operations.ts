@@ -2,6 +2,8 @@
 
 const ALERT_FIELDS = 'id model twinId severity title message at acknowledged data';
 const TWIN_FIELDS = 'id model state lat lng updatedAt';
+/** the feed also takes the twin, so the map can place an alerting twin without asking again */
+const FEED_ALERT_FIELDS = `${ALERT_FIELDS} twin { ${TWIN_FIELDS} }`;
 
 export const MODELS = /* GraphQL */ `
   query Models {
@@ -70,7 +72,7 @@ export const TWINS = /* GraphQL */ `
 
 export const ALERTS = /* GraphQL */ `
   query Alerts($model: String, $minSeverity: Severity, $acknowledged: Boolean, $first: Int) {
-    alerts(model: $model, minSeverity: $minSeverity, acknowledged: $acknowledged, first: $first) { ${ALERT_FIELDS} }
+    alerts(model: $model, minSeverity: $minSeverity, acknowledged: $acknowledged, first: $first) { ${FEED_ALERT_FIELDS} }
   }
 `;
 
@@ -97,7 +99,7 @@ export const REMOVE_TWIN = /* GraphQL */ `
 `;
 
 export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
-  subscription AlertFeed($model: String, $minSeverity: Severity) { alerts(model: $model, minSeverity: $minSeverity) { ${ALERT_FIELDS} } }
+  subscription AlertFeed($model: String, $minSeverity: Severity) { alerts(model: $model, minSeverity: $minSeverity) { ${FEED_ALERT_FIELDS} } }
 `;
 
 export const TWIN_CHANGES = /* GraphQL */ `

@@ -49,6 +49,8 @@ export interface Alert {
   at: string;
   acknowledged: boolean;
   data: JSONValue;
+  /** the twin that raised it, as the feed selects it (null once removed; absent when not selected) */
+  twin?: TwinSummary | null;
 }
 
 export interface TwinError {

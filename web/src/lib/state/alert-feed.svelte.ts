@@ -6,20 +6,26 @@
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { ACKNOWLEDGE_ALERT, ALERTS, ALERTS_SUBSCRIPTION } from '../graphql/operations.ts';
-import { Severities, type Alert, type Severity } from '../graphql/types.ts';
+import { Severities, type Alert, type Severity, type TwinSummary } from '../graphql/types.ts';
 import { LEVEL_OF_SEVERITY, type Level } from '../util/severity.ts';
 import { Persisted } from './persisted.svelte.ts';
 import { twinKey } from './selection.svelte.ts';
 
 /** how many alerts the feed keeps in memory */
 const KEEP = 500;
+/** live alerts are applied this often, in one batch */
+const FLUSH_MS = 250;
 /** how long a new CRITICAL alert stays highlighted */
 const FRESH_MS = 20_000;
 
 const isSeverity = (v: unknown): v is Severity => typeof v === 'string' && (Severities as readonly string[]).includes(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
 
-export type OpenLevelListener = (model: string, id: string, level: Level) => void;
+/**
+ * Told the highest open severity of a twin, and the twin as its newest alert carried it
+ * (undefined when no alert said; null when the twin no longer exists).
+ */
+export type OpenLevelListener = (model: string, id: string, level: Level, twin: TwinSummary | null | undefined) => void;
 
 export class AlertFeed {
   #client: GraphQLClient;
@@ -116,10 +122,10 @@ export class AlertFeed {
   #queue: Alert[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Live alerts are applied in batches (every 100 ms) so an alert storm costs one re-sort per batch. */
+  /** Live alerts are applied in batches so an alert storm costs one re-sort and one redraw per batch. */
   #receive(alert: Alert): void {
     this.#queue.push(alert);
-    this.#flushTimer ??= setTimeout(() => this.#flushQueue(), 100);
+    this.#flushTimer ??= setTimeout(() => this.#flushQueue(), FLUSH_MS);
   }
 
   #flushQueue(): void {
@@ -150,10 +156,14 @@ export class AlertFeed {
 
   #publishLevel(model: string, id: string): void {
     let level = 0;
+    let twin: TwinSummary | null | undefined;
+    // newest first: the first alert that carries the twin has its latest known state
     for (const a of this.#alerts) {
-      if (!a.acknowledged && a.model === model && a.twinId === id) level = Math.max(level, LEVEL_OF_SEVERITY[a.severity]);
+      if (a.model !== model || a.twinId !== id) continue;
+      if (!a.acknowledged) level = Math.max(level, LEVEL_OF_SEVERITY[a.severity]);
+      if (twin === undefined && a.twin !== undefined) twin = a.twin;
     }
-    for (const l of this.#listeners) l(model, id, level as Level);
+    for (const l of this.#listeners) l(model, id, level as Level, twin);
   }
 
   #announce(alerts: Alert[]): void {

@@ -11,7 +11,7 @@ import { twinKey } from './selection.svelte.ts';
 
 export function pinAlertedTwins(alerts: AlertFeed, twins: TwinIndex, client: GraphQLClient): () => void {
   const pinned = new Set<string>();
-  return alerts.onOpenLevel((model, id, level) => {
+  return alerts.onOpenLevel((model, id, level, known) => {
     twins.setAlertLevel(model, id, level);
     const key = twinKey(model, id);
     if (level === 0) {
@@ -20,6 +20,19 @@ export function pinAlertedTwins(alerts: AlertFeed, twins: TwinIndex, client: Gra
       return;
     }
     if (pinned.has(key)) return;
+    // a twin a stream already shows keeps its (newer) streamed state
+    if (twins.hold(model, id, Reason.Alert)) {
+      pinned.add(key);
+      return;
+    }
+    if (known !== undefined) {
+      // the alert brought the twin along (null: it was removed)
+      if (known) {
+        pinned.add(key);
+        twins.upsert(known, Reason.Alert);
+      }
+      return;
+    }
     pinned.add(key);
     client.request<{ twin: TwinSummary | null }>(TWIN_LOCATION, { model, id }).then(
       ({ twin }) => {

@@ -71,6 +71,14 @@ export class TwinIndex {
     this.#render(e);
   }
 
+  /** Adds a reason to show a twin already on the map, keeping its state; false when it is not there. */
+  hold(model: string, id: string, reason: Reason): boolean {
+    const e = this.#entries.get(twinKey(model, id));
+    if (!e) return false;
+    e.reasons |= reason;
+    return true;
+  }
+
   /** Drops one reason for a twin being shown; it leaves the map when none is left. */
   release(model: string, id: string, reason: Reason): void {
     const e = this.#entries.get(twinKey(model, id));

@@ -65,3 +65,14 @@ describe('TwinIndex', () => {
     expect(ix.size).toBe(1);
   });
 });
+
+describe('TwinIndex.hold', () => {
+  it('keeps a streamed twin on the map for an alert after its stream lets go, with its streamed state', () => {
+    const ix = new TwinIndex();
+    expect(ix.hold('gas-sensor', 'a', Reason.Alert)).toBe(false);
+    ix.upsert(twin('a', { ppm: 60, limitExceeded: true }), Reason.Stream);
+    expect(ix.hold('gas-sensor', 'a', Reason.Alert)).toBe(true);
+    ix.release('gas-sensor', 'a', Reason.Stream);
+    expect(ix.get('gas-sensor/a')?.twin.state).toEqual({ ppm: 60, limitExceeded: true });
+  });
+});

@@ -49,12 +49,23 @@ export function formatValue(v: JSONValue | undefined): string {
   return JSON.stringify(v);
 }
 
-export function formatTime(iso: string | null | undefined): string {
-  if (!iso) return '—';
+// one formatter each: toLocaleTimeString builds a new one per call, which shows in profiles
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium', hour12: false });
+
+/** A time of day for today, a date and time otherwise. */
+export function formatTime(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '—';
   const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const sameDay = d.toDateString() === new Date().toDateString();
-  return sameDay ? d.toLocaleTimeString(undefined, { hour12: false }) : d.toLocaleString(undefined, { hour12: false });
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const now = new Date();
+  const sameDay = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  return sameDay ? timeFormat.format(d) : dateTimeFormat.format(d);
+}
+
+/** hh:mm:ss, for chart axes */
+export function formatClock(ms: number): string {
+  return timeFormat.format(ms);
 }
 
 /** "12 s ago", "3 min ago", … */
