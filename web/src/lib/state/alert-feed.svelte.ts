@@ -9,12 +9,11 @@ import { ACKNOWLEDGE_ALERT, ALERTS, ALERTS_SUBSCRIPTION } from '../graphql/opera
 import { Severities, type Alert, type Severity, type TwinSummary } from '../graphql/types.ts';
 import { LEVEL_OF_SEVERITY, type Level } from '../util/severity.ts';
 import { Persisted } from './persisted.svelte.ts';
+import { onBeat } from '../util/beat.ts';
 import { twinKey } from './selection.svelte.ts';
 
 /** how many alerts the feed keeps in memory */
 const KEEP = 500;
-/** live alerts are applied this often, in one batch */
-const FLUSH_MS = 250;
 /** how long a new CRITICAL alert stays highlighted */
 const FRESH_MS = 20_000;
 
@@ -120,16 +119,15 @@ export class AlertFeed {
   }
 
   #queue: Alert[] = [];
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  #flush = (): void => this.#flushQueue();
 
-  /** Live alerts are applied in batches so an alert storm costs one re-sort and one redraw per batch. */
+  /** Live alerts are applied on the UI beat, in batches: an alert storm costs one re-sort and one redraw per beat. */
   #receive(alert: Alert): void {
     this.#queue.push(alert);
-    this.#flushTimer ??= setTimeout(() => this.#flushQueue(), FLUSH_MS);
+    onBeat(this.#flush);
   }
 
   #flushQueue(): void {
-    this.#flushTimer = undefined;
     const batch = this.#queue;
     this.#queue = [];
     const known = new Set(this.#alerts.map((a) => a.id));

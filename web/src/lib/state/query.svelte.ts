@@ -7,6 +7,7 @@ import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { TWINS, TWIN_CHANGES } from '../graphql/operations.ts';
 import type { TwinChange, TwinConnection, TwinFilter, TwinSummary } from '../graphql/types.ts';
 import { emptyGroup, toTwinFilter, type ConditionGroup } from '../util/filter-builder.ts';
+import { onBeat } from '../util/beat.ts';
 
 /** rows the table and the map hold at most */
 export const RESULT_LIMIT = 1_000;
@@ -23,7 +24,6 @@ export class QueryState {
   #ranFilter = $state.raw<TwinFilter | null>(null);
   #stop: (() => void) | undefined;
   #live = new Map<string, TwinSummary>();
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(client: GraphQLClient) {
     this.#client = client;
@@ -118,21 +118,21 @@ export class QueryState {
     );
   }
 
+  #showRows = (): void => {
+    if (!this.#stop) return; // stopped since the beat was asked for
+    this.#total = this.#live.size;
+    const rows = [...this.#live.values()];
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.#results = rows.slice(0, RESULT_LIMIT);
+  };
+
   #schedule(): void {
-    // a continuous query can change thousands of rows a second: redraw the table at most 4 times a second
-    this.#flushTimer ??= setTimeout(() => {
-      this.#flushTimer = undefined;
-      this.#total = this.#live.size;
-      const rows = [...this.#live.values()];
-      rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      this.#results = rows.slice(0, RESULT_LIMIT);
-    }, 250);
+    // a continuous query can change thousands of rows a second: redraw the table on the UI beat
+    onBeat(this.#showRows);
   }
 
   #stopContinuous(): void {
     this.#stop?.();
     this.#stop = undefined;
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
   }
 }
