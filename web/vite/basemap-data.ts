@@ -9,8 +9,8 @@ import type { Topology, GeometryCollection } from 'topojson-specification';
 import type { Feature, FeatureCollection, Geometry, Point, Position } from 'geojson';
 import { createRequire } from 'node:module';
 
-/** Major cities: this many inhabitants or more (about 600 cities worldwide). */
-const MIN_CITY_POPULATION = 1_000_000;
+/** Cities with this many inhabitants or more (about 1,500 worldwide); the smaller ones show only when zoomed in. */
+const MIN_CITY_POPULATION = 400_000;
 
 interface City {
   name: string;
@@ -48,8 +48,8 @@ function majorCities(): FeatureCollection<Point> {
       properties: {
         name: c.name,
         population: c.population,
-        // rank decides from which zoom a label shows: 0 megacities, 1 capitals and big cities, 2 the rest
-        rank: c.population >= 8_000_000 ? 0 : c.population >= 3_000_000 || c.featureCode === 'PPLC' ? 1 : 2,
+        // rank decides from which zoom a label shows: 0 megacities, 1 capitals and big cities, 2 millions, 3 the rest
+        rank: c.population >= 8_000_000 ? 0 : c.population >= 3_000_000 || c.featureCode === 'PPLC' ? 1 : c.population >= 1_000_000 ? 2 : 3,
         capital: c.featureCode === 'PPLC',
       },
     })),

@@ -63,14 +63,14 @@ export function offlineStyle(baseUrl: string): StyleSpecification {
         id: 'basemap-city-dots',
         type: 'circle',
         source: 'cities',
-        filter: ['<=', ['get', 'rank'], ['step', ['zoom'], 0, 3, 1, 5, 2]],
+        filter: ['<=', ['get', 'rank'], ['step', ['zoom'], 0, 3, 1, 5, 2, 6.5, 3]],
         paint: { 'circle-radius': 2, 'circle-color': '#6d7f99', 'circle-opacity': 0.8 },
       },
       {
         id: LABEL_LAYER,
         type: 'symbol',
         source: 'cities',
-        filter: ['<=', ['get', 'rank'], ['step', ['zoom'], 0, 3, 1, 5, 2]],
+        filter: ['<=', ['get', 'rank'], ['step', ['zoom'], 0, 3, 1, 5, 2, 6.5, 3]],
         layout: {
           'text-field': ['get', 'name'],
           'text-font': BASEMAP_FONT,
