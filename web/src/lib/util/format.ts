@@ -29,12 +29,15 @@ export function keyFields(state: JSONObject, n: number): [string, JSONValue][] {
   return entries.sort(([a], [b]) => rank(a) - rank(b)).slice(0, n);
 }
 
-const numberFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+// fewer decimals the larger the number: 0.42, 3.7, 3,999 — digits people read at a glance
+const numberFormats = [0, 1, 2].map((digits) => new Intl.NumberFormat(undefined, { maximumFractionDigits: digits }));
 const compactFormat = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
 
 export function formatNumber(n: number | null | undefined, compact = false): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return compact && Math.abs(n) >= 10_000 ? compactFormat.format(n) : numberFormat.format(n);
+  const a = Math.abs(n);
+  if (compact && a >= 10_000) return compactFormat.format(n);
+  return numberFormats[a >= 100 ? 0 : a >= 10 ? 1 : 2]!.format(n);
 }
 
 export function formatValue(v: JSONValue | undefined): string {
