@@ -274,7 +274,13 @@ export class Engine implements EngineApi, ContextHost {
     const pos = this.nextPos;
     this.nextPos += envelopes.length;
     const t0 = performance.now();
-    const durable = this.store.append({ pos, envelopes, source });
+    let durable: Promise<void>;
+    try {
+      durable = this.store.append({ pos, envelopes, source });
+    } catch (e) {
+      // the batch could not be encoded (e.g. nested too deep): refuse it alone
+      throw new HextwinError('INVALID_MESSAGE', `the batch cannot be stored: ${(e as Error).message}`, { cause: e });
+    }
     const rec: LogRecordRef = { pos, remaining: envelopes.length };
     this.pendingRecs.push(rec);
     let cm = this.compiled.get(envelopes[0]!.model)!;

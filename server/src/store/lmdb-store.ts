@@ -59,9 +59,10 @@ export class LmdbStore implements TwinStore {
     this.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack' });
   }
 
-  async append(record: LogRecord): Promise<void> {
-    await this.log.put(record.pos, record);
-    await this.env.flushed;
+  /** Encodes synchronously: a record that cannot be encoded throws here, before anything is written. */
+  append(record: LogRecord): Promise<void> {
+    const committed = this.log.put(record.pos, record);
+    return committed.then(() => this.env.flushed).then(() => undefined);
   }
 
   async *readLog(fromPos: number): AsyncIterable<LogRecord> {

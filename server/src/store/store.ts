@@ -78,7 +78,10 @@ export interface DurableTable<V> {
 export interface TwinStore {
   readonly kind: string;
   open(): Promise<void>;
-  /** Append one log record; resolves once it is durable. */
+  /**
+   * Append one log record; resolves once it is durable. Throws synchronously when the record
+   * cannot be encoded (the engine refuses that batch alone instead of failing the store).
+   */
   append(record: LogRecord): Promise<void>;
   /**
    * Optional: encode one twin now. When offered, the engine encodes changed twins in small slices
