@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +65,7 @@ afterAll(async () => {
 });
 
 describe('Operations dashboard', () => {
-  it('shows live twins, hexagons, alerts, the inspector and charts without console errors', async () => {
+  it('shows live twins, hexagons, alerts, the inspector, charts and queries without console errors', async () => {
     const server = await startServer();
     const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });
     const errors = collectPageErrors(page);
@@ -117,6 +118,26 @@ describe('Operations dashboard', () => {
       await expect.poll(() => page.locator('[data-testid=state-tree]').textContent(), { timeout: 5_000 }).toContain('alarmSounded');
       await page.waitForTimeout(1_500); // let the fly-to settle for the picture
       await screenshot(page, 'dashboard-alert-and-inspector');
+
+      // the query builder: a one-off query, then a continuous one that follows new matches, then CSV
+      await page.keyboard.press('Escape');
+      await page.click('[data-testid=tab-query]');
+      await page.selectOption('#q-model', 'gas-sensor');
+      await page.click('button:has-text("+ condition")');
+      await page.fill('input[aria-label=Field]', 'ppm');
+      await page.selectOption('select[aria-label=Operator]', 'GT');
+      await page.fill('input[aria-label=Value]', '100');
+      await page.click('[data-testid=run-query]');
+      const rows = page.locator('[data-testid=query-results] tbody tr');
+      await expect.poll(() => rows.allTextContents(), { timeout: 5_000 }).toEqual([expect.stringContaining('s1')]);
+      await page.check('label:has-text("continuous") input');
+      await post(server, 's2', { ppm: 150, timestamp: Date.now(), lat: SENSORS[1]!.lat, lng: SENSORS[1]!.lng });
+      await expect.poll(() => rows.count(), { timeout: 5_000 }).toBe(2);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('button:has-text("CSV")')]);
+      const csv = await readFile((await download.path())!, 'utf8');
+      expect(csv.split('\r\n')[0]).toContain('state.ppm');
+      expect(csv).toContain('gas-sensor,s2,');
+      await screenshot(page, 'dashboard-query');
 
       expect(errors).toEqual([]);
     } finally {
