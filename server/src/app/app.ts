@@ -22,10 +22,11 @@ import { Router } from './router.js';
 import { sendError } from './http-errors.js';
 import { healthFeature } from './health.js';
 import { dashboardFeature } from './dashboard.js';
+import { graphqlFeature } from '../api/graphql/feature.js';
 import { simulatorFeature } from '../simulator/feature.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [dashboardFeature, simulatorFeature, clusterFeature];
+export const features: Feature[] = [graphqlFeature, dashboardFeature, simulatorFeature, clusterFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];

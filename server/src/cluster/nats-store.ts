@@ -197,12 +197,13 @@ export class NatsStore implements TwinStore {
       this.tombs.clear();
       for (const rows of this.tableData.values()) rows.clear();
     }
-    for (const c of chunks) for (const [k, buf] of c.tw ?? []) this.twins.set(k, buf);
+    // removals first: a twin may have been removed and created anew since the last checkpoint
     for (const r of last.rm ?? []) {
       const k = twinKey(r.model, r.id);
       this.twins.delete(k);
       this.tombs.set(k, r);
     }
+    for (const c of chunks) for (const [k, buf] of c.tw ?? []) this.twins.set(k, buf);
     for (const r of last.tombs ?? []) this.tombs.set(twinKey(r.model, r.id), r);
     if (last.pe) this.pending = last.pe;
     if (last.me) {
@@ -310,6 +311,7 @@ export class NatsStore implements TwinStore {
     if (this.closed) return Promise.reject(new HextwinError('STORE_FAILED', 'store is closed'));
     // encode now: the engine mutates live state as soon as this returns
     const tw: [string, Uint8Array][] = cp.twins.map((t) => [twinKey(t.model, t.id), pack(t)]);
+    for (const e of cp.encoded ?? []) tw.push([twinKey(e.model, e.id), e.bytes]);
     this.map = this.map.filter((e) => e.pos + e.n > cp.truncateBelow);
     const tail: StateMsg = {
       k: 'd',
@@ -449,6 +451,11 @@ export class NatsStore implements TwinStore {
     // everything before the base is contained in it
     const { jsm, names } = this.o;
     await jsm.streams.purge(names.stateStream, { filter: this.stateSubject, seq: firstSeq });
+  }
+
+  /** Lets the engine encode a large checkpoint's twins in slices between other work. */
+  encodeTwin(twin: StoredTwin): Uint8Array {
+    return pack(twin);
   }
 
   async *loadTwins(): AsyncIterable<StoredTwin> {

@@ -133,7 +133,9 @@ describe('WsSender', () => {
     await sender.send(batch(1, 1));
     const third = sender.send(batch(2, 1));
     await until(() => peer.held.length === 2, 'two frames at the peer');
+    // attach the expectation before closing, so the rejection is never unhandled
+    const refused = expect(third).rejects.toThrow(/closed/);
     await sender.close();
-    await expect(third).rejects.toThrow(/closed/);
+    await refused;
   });
 });
