@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { startCluster, type ClusterHandle } from '../kit/cluster.js';
 import { eventually, ownerTwin, post, replaySequence, SequenceLoad } from './load.js';
+import { data, subscribe, wsClient } from '../graphql/helpers.js';
 import type { RelayState } from './fixtures/models/relay.js';
 import type { SequenceState } from './fixtures/models/sequence.js';
 
@@ -137,6 +138,42 @@ describe('Cluster of three nodes', () => {
       );
     }
     await checkRelays(c.nodes[2]!.url);
+  });
+
+  it('answers GraphQL queries and subscriptions about every twin from any node', async () => {
+    const total = [...load.acked.values()].reduce((a, b) => a + b, 0);
+    for (const n of c.nodes) {
+      const d = await eventually(
+        `GraphQL on ${n.url} sees every twin`,
+        () =>
+          data<{ twins: { totalCount: number }; aggregate: { count: number; values: number[] }[]; status: { nodes: { id: string; partitions: number }[] } }>(
+            n.url,
+            `{ twins(model: "sequence") { totalCount } aggregate(model: "sequence", metrics: [{ field: "count", op: SUM }]) { count values } status { nodes { id partitions } } }`,
+          ),
+        (d) => d.twins.totalCount === TWINS && d.aggregate[0]?.values[0] === total,
+      );
+      expect(d.status.nodes.map((x) => x.id)).toEqual(['node-1', 'node-2', 'node-3']);
+      expect(d.status.nodes.reduce((a, x) => a + x.partitions, 0)).toBe(256);
+    }
+    // a subscriber on one node hears changes to twins that other nodes own
+    const client = wsClient(c.nodes[2]!.url);
+    const sub = subscribe(client, `subscription { twinChanges(model: "sequence", where: { field: "lastSeq", op: GTE, value: ${Math.max(...load.acked.values()) + 1} }) { kind id } }`);
+    try {
+      await rounds(
+        [c.nodes[0]!.url],
+        1,
+      );
+      const seen = new Set<string>();
+      while (seen.size < TWINS) {
+        const r = await sub.next(10_000);
+        seen.add(r.data.twinChanges.id);
+      }
+      expect(seen.size).toBe(TWINS);
+    } finally {
+      await sub.close();
+      await client.dispose();
+    }
+    checkExactlyOnce(await settledStates(c.nodes[0]!.url));
   });
 
   it('aggregates from any node by merging every node\'s partial results', async () => {

@@ -637,6 +637,17 @@ export class ClusterNode implements EngineApi {
     return out;
   }
 
+  /** Live nodes with the number of partitions each owns (for the dashboard's status). */
+  clusterNodes(): { id: string; partitions: number; self: boolean }[] {
+    const counts = new Map<string, number>();
+    for (let p = 0; p < PARTITIONS; p++) {
+      const o = this.leases?.get(p)?.owner;
+      if (o) counts.set(o, (counts.get(o) ?? 0) + 1);
+    }
+    const ids = new Set([...(this.membership?.members() ?? [this.self]), ...counts.keys()]);
+    return [...ids].sort().map((id) => ({ id, partitions: counts.get(id) ?? 0, self: id === this.self }));
+  }
+
   status(): NodeStatus {
     return {
       node: this.self,

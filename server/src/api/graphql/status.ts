@@ -62,8 +62,8 @@ export class StatusSampler {
       twins: engine.twinCount(),
       mailboxDepth: engine.mailboxDepth,
       connectors: this.ctx.connectors(),
-      // the embedded runtime owns every partition; the cluster replaces this list
-      nodes: [{ id: config.nodeId, partitions: PARTITIONS, self: true }],
+      // the embedded runtime owns every partition; a cluster node lists the live nodes and their shares
+      nodes: (engine as { clusterNodes?: () => { id: string; partitions: number; self: boolean }[] }).clusterNodes?.() ?? [{ id: config.nodeId, partitions: PARTITIONS, self: true }],
     };
   }
 
