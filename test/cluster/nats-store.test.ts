@@ -117,7 +117,7 @@ describe('NatsStore in a cluster', () => {
     const alerts = a.table<{ n: number }>('alerts');
     for (let round = 1; round <= 12; round++) {
       alerts.put(`k${round}`, { n: round });
-      const twins = Array.from({ length: 100 }, (_, i) => twin(`t${i}`, round, { round, pad: 'x'.repeat(40) }));
+      const twins = Array.from({ length: 100 }, (_, i) => twin(`t${i}`, round, { round, pad: 'x'.repeat(40) })).filter((t) => round < 12 || t.id !== 't0');
       await a.checkpoint({ twins, removed: round === 12 ? [{ model: 'm', id: 't0', lastPos: 12 }] : [], pending: [], truncateBelow: round, nextPos: round + 1 });
     }
     await a.flushed();
@@ -155,6 +155,36 @@ describe('NatsStore in a cluster', () => {
     }
     expect(left).toBe(1);
     await a.close();
+  });
+
+  it('applies removals before writes, so a twin removed and created anew between checkpoints stays', async () => {
+    const { names, streams } = await fresh();
+    const a = storeOf(names, streams);
+    await a.open();
+    await a.checkpoint({ twins: [twin('a', 1, { gen: 1 })], removed: [], pending: [], truncateBelow: 1, nextPos: 2 });
+    await a.checkpoint({ twins: [twin('a', 5, { gen: 2 })], removed: [{ model: 'm', id: 'a', lastPos: 3 }], pending: [], truncateBelow: 2, nextPos: 6 });
+    await a.close();
+    const b = storeOf(names, streams);
+    await b.open();
+    expect((await collect(b.loadTwins())).map((t) => t.state)).toEqual([{ gen: 2 }]);
+    await b.close();
+  });
+
+  it('leaves the records past the checkpoint to the live consumer when asked to', async () => {
+    const { names, streams } = await fresh();
+    const publish = async (id: string) => (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id, message: 1 }] }] }))).seq;
+    const a = storeOf(names, streams);
+    await a.open();
+    const s1 = await publish('applied-later');
+    a.noteConsumed(s1, 1, 1);
+    await a.checkpoint({ twins: [], removed: [], pending: [], truncateBelow: 1, nextPos: 2 });
+    await publish('past-the-checkpoint');
+    await a.close();
+    const b = storeOf(names, streams, { readTail: false });
+    await b.open();
+    expect((await collect(b.readLog(0))).map((r) => r.envelopes[0]!.id)).toEqual(['applied-later']);
+    expect(b.nextLogSeq).toBe(s1 + 1);
+    await b.close();
   });
 
   it('keeps a pending twin-to-twin record that is also in the stream only once', async () => {

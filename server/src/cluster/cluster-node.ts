@@ -190,6 +190,7 @@ export class ClusterNode implements EngineApi {
       maxPending: this.o.maxQueued,
       maxBatch: 4_096,
       maxBytes: this.maxBytes,
+      maxInFlight: 128,
       timeoutMs: 5_000,
       connected: () => this.conn.connected,
       onStored: (n) => {

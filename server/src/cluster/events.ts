@@ -55,6 +55,7 @@ export class EventFanout {
   private parts = new Map<number, Outgoing>();
   private dirty = new Set<number>();
   private scheduled = false;
+  private lastFlush = 0;
 
   constructor(
     private readonly transport: Transport,
@@ -62,6 +63,7 @@ export class EventFanout {
     private readonly node: string,
     private readonly maxBytes: number,
     private readonly onError: (e: unknown) => void,
+    private readonly minIntervalMs = 25,
   ) {}
 
   /** Start numbering a partition this node now owns, and tell everyone (an empty section). */
@@ -94,15 +96,20 @@ export class EventFanout {
 
   private mark(p: number): void {
     this.dirty.add(p);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // at once when quiet; under load at most every minIntervalMs, so a busy twin's changes conflate
+    const wait = this.lastFlush + this.minIntervalMs - performance.now();
+    if (wait <= 0) setImmediate(this.flushNow);
+    else setTimeout(this.flushNow, wait).unref();
   }
+
+  private readonly flushNow = (): void => this.flush();
 
   /** Encode and publish everything collected; safe to call any time. */
   flush(): void {
     this.scheduled = false;
+    this.lastFlush = performance.now();
     if (!this.dirty.size) return;
     const sections: PartSection[] = [];
     for (const p of this.dirty) {

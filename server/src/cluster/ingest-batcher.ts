@@ -2,8 +2,9 @@
  * Accepting device messages in the cluster: envelopes from every ingest call are grouped by
  * partition, and each partition's waiting envelopes go to JetStream as ONE message, acknowledged
  * by the server before any caller's promise resolves. One publish per partition is in flight at a
- * time (that keeps a partition's messages in order); whatever arrives meanwhile rides the next
- * one, so batches grow with load the way a group commit does.
+ * time (that keeps a partition's messages in order), and at most `maxInFlight` publishes overall:
+ * whatever arrives meanwhile waits and rides the next message of its partition, so messages grow
+ * with load the way a group commit does, instead of the publish count growing with it.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { HextwinError, partition as partitionOf, PARTITIONS } from '@hextwin/shared';
@@ -33,6 +34,8 @@ export interface BatcherOptions {
   maxBatch: number;
   /** most bytes in one JetStream message (below the server's max_payload) */
   maxBytes: number;
+  /** JetStream publishes awaiting their acknowledgement, over all partitions */
+  maxInFlight: number;
   /** ms to wait for JetStream's acknowledgement */
   timeoutMs: number;
   connected: () => boolean;
@@ -45,6 +48,10 @@ export class IngestBatcher {
   private pending = 0;
   private acceptWaiters: (() => void)[] = [];
   private closed = false;
+  /** partitions with envelopes waiting for a publish slot, in arrival order */
+  private ready: number[] = [];
+  private publishing = 0;
+  private scheduled = false;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -90,19 +97,39 @@ export class IngestBatcher {
         q.waiters.push(w);
         if (!q.busy) {
           q.busy = true;
-          // collect whatever else arrives in this turn before publishing
-          setImmediate(() => void this.flush(p));
+          this.ready.push(p);
         }
+      }
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // collect whatever else arrives in this turn before publishing
+        setImmediate(this.pump);
       }
     });
   }
 
+  /** Start publishes for waiting partitions while slots are free. */
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    while (this.publishing < this.o.maxInFlight && this.ready.length) {
+      const p = this.ready.shift()!;
+      this.publishing++;
+      void this.flush(p).finally(() => {
+        this.publishing--;
+        const q = this.queues[p]!;
+        if (q.groups.length) this.ready.push(p);
+        else q.busy = false;
+        if (!this.scheduled) {
+          this.scheduled = true;
+          setImmediate(this.pump);
+        }
+      });
+    }
+  };
+
   private async flush(p: number): Promise<void> {
     const q = this.queues[p]!;
-    if (!q.groups.length) {
-      q.busy = false;
-      return;
-    }
+    if (!q.groups.length) return;
     // take at most maxBatch envelopes (whole groups; a larger single group goes alone)
     let take = 0;
     let n = 0;
@@ -140,8 +167,6 @@ export class IngestBatcher {
       this.acceptWaiters = [];
       for (const r of list) r();
     }
-    if (q.groups.length) void this.flush(p);
-    else q.busy = false;
   }
 
   /** Refuse new calls; resolves once everything accepted so far is stored (or failed). */
