@@ -70,6 +70,7 @@ class PartView {
   synced = false;
   syncing = false;
   buffered: PartSection[] = [];
+  retryTimer: NodeJS.Timeout | null = null;
   twins = new Map<string, Map<string, RemoteTwin>>();
   commands = new Map<string, CommandRecord[]>();
 }
@@ -100,7 +101,7 @@ export class ClusterView {
     for (const raw of batch[1]) this.onSection(unpack<PartSection>(raw));
   }
 
-  private onSection(s: PartSection): void {
+  private onSection(s: PartSection, afterSnapshot = false): void {
     const [p, epoch, from, events] = s;
     const pv = this.parts[p];
     if (!pv || pv.local || epoch < pv.epoch) return;
@@ -110,7 +111,9 @@ export class ClusterView {
     }
     if (epoch > pv.epoch || from > pv.seq + 1) {
       pv.buffered.push(s);
-      this.sync(p);
+      // right after a snapshot that did not cover the gap, wait a little before asking again
+      if (afterSnapshot) this.syncLater(p);
+      else this.sync(p);
       return;
     }
     const skip = pv.seq + 1 - from;
@@ -183,7 +186,7 @@ export class ClusterView {
           pv.syncing = false;
           const later = pv.buffered;
           pv.buffered = [];
-          for (const s of later) this.onSection(s);
+          for (const s of later) this.onSection(s, true);
           return;
         } catch (err) {
           if (attempt === 5) this.log.debug({ err, partition: p }, 'snapshot not available yet; still trying');
@@ -194,6 +197,16 @@ export class ClusterView {
       pv.syncing = false;
       pv.buffered = [];
     })();
+  }
+
+  private syncLater(p: number): void {
+    const pv = this.parts[p]!;
+    if (pv.retryTimer || this.closed) return;
+    pv.retryTimer = setTimeout(() => {
+      pv.retryTimer = null;
+      this.sync(p);
+    }, 250);
+    pv.retryTimer.unref();
   }
 
   private applySnapshot(pv: PartView, snap: Snapshot): void {
