@@ -18,9 +18,10 @@ import { Router } from './router.js';
 import { sendError } from './http-errors.js';
 import { healthFeature } from './health.js';
 import { dashboardFeature } from './dashboard.js';
+import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [dashboardFeature];
+export const features: Feature[] = [dashboardFeature, connectorsFeature, alertWebhooksFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];
