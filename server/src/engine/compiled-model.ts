@@ -21,6 +21,10 @@ export class CompiledModel {
   private readonly validate: ValidateFunction | undefined;
   reference: Map<string, ReferenceRow> | undefined;
   readonly shared: SharedData;
+  /** plain counters on the hot path; /metrics reads them at scrape time */
+  accepted = 0;
+  applied = 0;
+  failed = 0;
 
   constructor(
     readonly def: ModelDefinition,

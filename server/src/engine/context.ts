@@ -19,14 +19,15 @@ import type { Twin } from './twin.js';
 
 export const MAX_TIMERS_PER_TWIN = 16;
 
+/** Buffered effects of one batch; each list exists only once something was added (most batches add nothing). */
 export interface Effects {
-  alerts: AlertInput[];
-  commands: JsonValue[];
-  messages: { model: string; id: string; message: JsonValue }[];
-  removals: { model: string; id: string }[];
+  alerts: AlertInput[] | null;
+  commands: JsonValue[] | null;
+  messages: { model: string; id: string; message: JsonValue }[] | null;
+  removals: { model: string; id: string }[] | null;
   /** name → { ms, mode } to start, or null to stop */
-  timers: Map<string, { ms: number; mode: TimerMode } | null>;
-  logs: { level: LogLevel; text: string }[];
+  timers: Map<string, { ms: number; mode: TimerMode } | null> | null;
+  logs: { level: LogLevel; text: string }[] | null;
 }
 
 export interface ContextHost {
@@ -37,7 +38,7 @@ export interface ContextHost {
 const SEVERITIES = new Set(Object.values(Severity));
 
 export class BatchContext implements TwinContext {
-  readonly effects: Effects = { alerts: [], commands: [], messages: [], removals: [], timers: new Map(), logs: [] };
+  readonly effects: Effects = { alerts: null, commands: null, messages: null, removals: null, timers: null, logs: null };
 
   constructor(
     private readonly host: ContextHost,
@@ -60,39 +61,39 @@ export class BatchContext implements TwinContext {
     return this.host.now();
   }
   sendToSource(command: JsonValue): void {
-    this.effects.commands.push(command);
+    (this.effects.commands ??= []).push(command);
   }
   sendToTwin(model: string, id: string, message: JsonValue): void {
     if (!this.host.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `sendToTwin: no model named "${model}"`);
     if (typeof id !== 'string' || !isTwinId(id)) throw new HextwinError('INVALID_ID', `sendToTwin: invalid twin id ${JSON.stringify(id)}`);
-    this.effects.messages.push({ model, id, message });
+    (this.effects.messages ??= []).push({ model, id, message });
   }
   alert(alert: AlertInput): void {
     if (!SEVERITIES.has(alert.severity)) throw new HextwinError('BAD_REQUEST', `alert: unknown severity ${JSON.stringify(alert.severity)}`);
-    this.effects.alerts.push(alert);
+    (this.effects.alerts ??= []).push(alert);
   }
   log(level: LogLevel, text: string): void {
-    this.effects.logs.push({ level, text });
+    (this.effects.logs ??= []).push({ level, text });
   }
   startTimer(name: string, ms: number, mode: TimerMode = 'once'): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new HextwinError('BAD_REQUEST', `startTimer(${name}): ms must be a finite number >= 0`);
     if (mode === 'recurring' && ms < 1) throw new HextwinError('BAD_REQUEST', `startTimer(${name}): a recurring timer needs ms >= 1`);
-    const existing = (this.twin.timers?.size ?? 0) + [...this.effects.timers.values()].filter((t) => t !== null).length;
+    const existing = (this.twin.timers?.size ?? 0) + [...(this.effects.timers?.values() ?? [])].filter((t) => t !== null).length;
     if (!this.hasTimer(name) && existing >= MAX_TIMERS_PER_TWIN) {
       throw new HextwinError('TIMER_LIMIT', `a twin may have at most ${MAX_TIMERS_PER_TWIN} timers`);
     }
-    this.effects.timers.set(name, { ms, mode });
+    (this.effects.timers ??= new Map()).set(name, { ms, mode });
   }
   stopTimer(name: string): void {
-    this.effects.timers.set(name, null);
+    (this.effects.timers ??= new Map()).set(name, null);
   }
   hasTimer(name: string): boolean {
-    const pending = this.effects.timers.get(name);
+    const pending = this.effects.timers?.get(name);
     if (pending !== undefined) return pending !== null;
     return this.twin.timers?.has(name) ?? false;
   }
   removeTwin(model: string, id: string): void {
     if (!isModelName(model)) throw new HextwinError('INVALID_ID', `removeTwin: invalid model name ${JSON.stringify(model)}`);
-    this.effects.removals.push({ model, id });
+    (this.effects.removals ??= []).push({ model, id });
   }
 }

@@ -1,0 +1,42 @@
+/** Distances on the Earth for the sample models: great-circle, and from a point to a polyline. */
+
+export interface LatLng {
+  lat: number;
+  lng: number;
+}
+
+const EARTH_RADIUS_KM = 6371.0088;
+const RAD = Math.PI / 180;
+
+/** Great-circle distance in km. */
+export function haversineKm(a: LatLng, b: LatLng): number {
+  const dLat = (b.lat - a.lat) * RAD;
+  const dLng = (b.lng - a.lng) * RAD;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLng / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/**
+ * Shortest distance in km from `p` to a polyline (its segments, not only its vertices).
+ * Each segment is projected onto a plane tangent at `p` (equirectangular), which is accurate to well
+ * under 1% at the few-km distances a route corridor is judged by.
+ */
+export function distanceToPolylineKm(p: LatLng, line: readonly LatLng[]): number {
+  if (line.length === 0) return Infinity;
+  if (line.length === 1) return haversineKm(p, line[0]!);
+  const kx = Math.cos(p.lat * RAD) * EARTH_RADIUS_KM * RAD;
+  const ky = EARTH_RADIUS_KM * RAD;
+  const xy = (q: LatLng) => ({ x: (q.lng - p.lng) * kx, y: (q.lat - p.lat) * ky });
+  let best = Infinity;
+  for (let i = 1; i < line.length; i++) {
+    const a = xy(line[i - 1]!);
+    const b = xy(line[i]!);
+    const dx = b.x - a.x;
+    const dy = b.y - a.y;
+    const len2 = dx * dx + dy * dy;
+    // the segment's closest point to the origin (where p is), clamped to the segment
+    const u = len2 === 0 ? 0 : Math.max(0, Math.min(1, -(a.x * dx + a.y * dy) / len2));
+    best = Math.min(best, Math.hypot(a.x + u * dx, a.y + u * dy));
+  }
+  return best;
+}
