@@ -4,12 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { freePort } from './ports.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+/** tsx is the server package's dependency: resolve its loader from there, not from the repo root. */
+export const tsxLoader = pathToFileURL(createRequire(path.join(repoRoot, 'server/package.json')).resolve('tsx')).href;
 
 export interface ServerHandle {
   url: string;
@@ -50,7 +53,7 @@ async function waitReady(url: string, child: ChildProcess, ms: number, out: () =
 export async function startServer(opts: ServerOptions = {}): Promise<ServerHandle> {
   const port = opts.port ?? (await freePort());
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'hextwin-data-'));
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', path.join(repoRoot, 'server/src/main.ts')], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsxLoader, path.join(repoRoot, 'server/src/main.ts')], {
     cwd: repoRoot,
     env: {
       ...process.env,
