@@ -101,8 +101,9 @@ export class WsClient {
           this.pending.delete(f.fid!);
           p.reject(new Refusal(f.code, f.message));
         } else {
-          this.errors.push(f);
-          this.errorWaiters = this.errorWaiters.filter((w) => !(w.pred(f) && (w.resolve(f), true)));
+          const i = this.errorWaiters.findIndex((w) => w.pred(f));
+          if (i >= 0) this.errorWaiters.splice(i, 1)[0]!.resolve(f);
+          else this.errors.push(f);
         }
         break;
       }
