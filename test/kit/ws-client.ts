@@ -52,6 +52,7 @@ export class WsClient {
   private commandWaiters: Waiter<CommandFrame>[] = [];
   private errorWaiters: Waiter<ErrorFrame>[] = [];
   private welcomeWaiter: ((w: WelcomeFrame) => void) | null = null;
+  private pongWaiters: (() => void)[] = [];
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => this.onFrame(parseServerFrame(data.toString())));
@@ -115,6 +116,7 @@ export class WsClient {
         this.throttles.push(f);
         break;
       case 'pong':
+        this.pongWaiters.shift()?.();
         break;
     }
   }
@@ -152,6 +154,14 @@ export class WsClient {
     const i = this.errors.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.errors.splice(i, 1)[0]!);
     return withTimeout(new Promise((resolve) => this.errorWaiters.push({ pred, resolve })), timeoutMs, 'an error frame');
+  }
+
+  /** Resolves once the server answered a ping sent now (it has read every earlier frame), or the connection closed. */
+  roundTrip(): Promise<void> {
+    if (this.ws.readyState !== WebSocket.OPEN) return Promise.resolve();
+    const pong = new Promise<void>((r) => this.pongWaiters.push(r));
+    this.frame({ type: 'ping' });
+    return Promise.race([pong, this.closed.then(() => undefined)]);
   }
 
   ackCommands(cids: string[]): void {

@@ -17,6 +17,7 @@ import type { AppContext } from '../app/feature.js';
 import type { CommandRecord, Envelope, SourceRef } from '../engine/types.js';
 import { ConnectorState, type Connector, type ConnectorStatus } from './connector.js';
 import type { ConnectorCounters } from './connector-metrics.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { NO_ACK, PubackHolder } from './mqtt-held-acks.js';
 
 const SOURCE: SourceRef = { connector: 'mqtt' };
@@ -197,6 +198,7 @@ export class MqttConnector implements Connector {
     const t0 = performance.now();
     const key = parseTelemetryTopic(topic);
     if (!key) return Promise.resolve(this.refuse(undefined, new HextwinError('INVALID_ID', `not a telemetry topic: ${topic}`)));
+    if (nestsDeeperThan(payload)) return Promise.resolve(this.refuse(key, new HextwinError('INVALID_MESSAGE', `${topic}: the payload nests more than ${MAX_JSON_DEPTH} levels deep`)));
     let message: JsonValue;
     try {
       message = JSON.parse(payload.toString('utf8')) as JsonValue;

@@ -5,6 +5,7 @@
  */
 import { HextwinError, type JsonValue } from '@hextwin/shared';
 import type { Envelope } from '../engine/types.js';
+import { checkDepth } from './json-depth.js';
 
 function typeName(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
@@ -20,6 +21,7 @@ export function parseJson(text: string, where = 'the body'): unknown {
 
 /** The messages of `POST /api/v1/messages/{model}/{id}`: one JSON object, or an array of messages. */
 export function messagesOf(body: Buffer): JsonValue[] {
+  checkDepth(body, 'the body');
   const v = parseJson(body.toString('utf8'));
   if (Array.isArray(v)) return v as JsonValue[];
   if (typeof v === 'object' && v !== null) return [v as JsonValue];
@@ -37,6 +39,7 @@ function envelopeOf(v: unknown, where: string): Envelope {
 
 /** The envelopes of `POST /api/v1/messages`: a JSON array, or NDJSON (blank lines are skipped). */
 export function bulkEnvelopesOf(body: Buffer, ndjson: boolean, maxBatch: number): Envelope[] {
+  checkDepth(body, 'the body');
   const text = body.toString('utf8');
   const out: Envelope[] = [];
   if (!ndjson) {

@@ -21,6 +21,7 @@ import type { Auth, Principal } from '../auth/auth.js';
 import type { Config } from '../config.js';
 import type { CommandRecord, EngineApi } from '../engine/types.js';
 import type { ConnectorCounters } from './connector-metrics.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { TokenBucket } from './rate-limiter.js';
 import { checkWriteScope } from './scope.js';
 import type { Session, SessionStore } from './ws-sessions.js';
@@ -105,9 +106,11 @@ export class IngestConnection {
     this.alive = true;
     const t0 = performance.now();
     if (isBinary) return this.refuse(undefined, 'INVALID_FRAME', 'binary frames are not part of the protocol; send JSON text frames');
+    const buf = data as Buffer;
+    if (nestsDeeperThan(buf)) return this.refuse(undefined, 'INVALID_MESSAGE', `the frame nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`);
     let val: unknown;
     try {
-      val = JSON.parse(data.toString());
+      val = JSON.parse(buf.toString());
     } catch {
       return this.refuse(undefined, 'INVALID_JSON', 'the frame is not valid JSON');
     }
