@@ -15,6 +15,8 @@ export interface ConnectorCounters {
   commandsDelivered: { inc(n?: number): void };
   /** connections dropped because they stopped answering heartbeats */
   deadConnections: { inc(n?: number): void };
+  /** times input was held back (reading paused, acks delayed) because the engine was overloaded */
+  backpressure: { inc(n?: number): void };
   /** count a refused input: per connector and in hextwin_errors_total */
   error(code: string): void;
 }
@@ -25,6 +27,7 @@ export class ConnectorMetrics {
   private readonly ackSeconds: Histogram<'connector'>;
   private readonly commandsDelivered: Counter<'connector'>;
   private readonly deadConnections: Counter<'connector'>;
+  private readonly backpressure: Counter<'connector'>;
 
   constructor(
     registry: Registry,
@@ -43,6 +46,7 @@ export class ConnectorMetrics {
     });
     this.commandsDelivered = new Counter({ name: 'hextwin_connector_commands_delivered_total', help: 'Commands pushed live to devices by connector', labelNames: ['connector'], registers });
     this.deadConnections = new Counter({ name: 'hextwin_connector_dead_connections_total', help: 'Connections dropped for not answering heartbeats, by connector', labelNames: ['connector'], registers });
+    this.backpressure = new Counter({ name: 'hextwin_connector_backpressure_total', help: 'Times a connector held input back (stopped reading, delayed acks) because the engine was overloaded', labelNames: ['connector'], registers });
     new Gauge({
       name: 'hextwin_connector_connections',
       help: 'Open device connections (WebSocket) or broker connections (MQTT) by connector',
@@ -71,6 +75,7 @@ export class ConnectorMetrics {
       ackSeconds: this.ackSeconds.labels(connector),
       commandsDelivered: this.commandsDelivered.labels(connector),
       deadConnections: this.deadConnections.labels(connector),
+      backpressure: this.backpressure.labels(connector),
       error(code) {
         errors.labels(connector, code).inc();
         countError(code);

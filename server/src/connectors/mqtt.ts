@@ -230,6 +230,7 @@ export class MqttConnector implements Connector {
     const p = new Promise<number>((resolve) => this.waiting.push({ envelope, t0, resolve }));
     if (!this.waitingForEngine) {
       this.waitingForEngine = true;
+      this.counters.backpressure.inc();
       const drain = () => {
         while (this.waiting.length > 0 && !this.ctx.engine.overloaded) {
           const w = this.waiting.shift()!;

@@ -144,7 +144,10 @@ export class RestConnector implements Connector {
   }
 
   private refuseWhenOverloaded(): void {
-    if (this.ctx.engine.overloaded) throw new HextwinError('OVERLOADED', 'the engine is at capacity; retry later');
+    if (this.ctx.engine.overloaded) {
+      this.counters.backpressure.inc();
+      throw new HextwinError('OVERLOADED', 'the engine is at capacity; retry later');
+    }
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, e: unknown): void {

@@ -233,6 +233,7 @@ export class IngestConnection {
   private waitForEngine(): void {
     if (this.waitingForEngine) return;
     this.waitingForEngine = true;
+    this.host.counters.backpressure.inc();
     this.pause(PAUSE_OVERLOAD);
     void this.host.engine.whenAccepting().then(() => {
       this.waitingForEngine = false;
