@@ -141,15 +141,19 @@ describe('Frames', () => {
 
   it('throttles a connection over RATE_LIMIT, then closes it with 4429 when it ignores the throttle', async () => {
     const c = await WsClient.connect(server.url, { key: ADMIN });
-    const batch = range(500).map((seq) => ({ model: 'probe', id: 'flood', message: { seq } }));
-    const outcomes = range(60).map(() => c.send(batch).then(() => 'ack', (e) => e.code as string));
+    const frame = (k: number) => range(500, k * 500).map((seq) => ({ model: 'probe', id: 'flood', message: { seq } }));
+    const outcomes = range(60).map((k) => c.send(frame(k)).then(() => 'ack', (e) => e.code as string));
     const closed = await c.closed;
     const results = await Promise.all(outcomes);
+    expect(closed.code).toBe(4429);
+    // the frames within the budget are acknowledged before the close
     expect(results.slice(0, 2)).toEqual(['ack', 'ack']);
     expect(results).toContain('RATE_LIMITED');
     expect(c.throttles.length).toBeGreaterThanOrEqual(1);
     expect(c.throttles[0]!.retryAfterMs).toBeGreaterThan(0);
-    expect(closed.code).toBe(4429);
+    const s = await state('flood', 1_000);
+    expect(s.count).toBeGreaterThanOrEqual(1_000);
+    expect(s.dups).toBe(0);
   });
 });
 

@@ -49,6 +49,7 @@ const SEND_LOW_WATER = 1024 * 1024;
 
 const PAUSE_OVERLOAD = 1;
 const PAUSE_SLOW_READER = 2;
+const PAUSE_CLOSING = 4;
 
 interface HeldFrame {
   fid: FrameId;
@@ -72,6 +73,10 @@ export class IngestConnection {
   /** twins whose queued commands were already pushed on this connection: model -> ids */
   private readonly seen = new Map<string, Set<string>>();
   private readonly pushed = new Set<string>();
+  /** frames submitted and not yet acknowledged or refused */
+  private inflight = 0;
+  /** set once the connection is to be closed: no more frames are read */
+  private closing: { code: number; reason: string } | null = null;
   closed = false;
 
   constructor(
@@ -104,6 +109,7 @@ export class IngestConnection {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     this.alive = true;
+    if (this.closing) return;
     const t0 = performance.now();
     if (isBinary) return this.refuse(undefined, 'INVALID_FRAME', 'binary frames are not part of the protocol; send JSON text frames');
     const buf = data as Buffer;
@@ -194,6 +200,7 @@ export class IngestConnection {
     const session = this.session!;
     const attempt = this.host.engine.ingest(items, { source: session.source }).then(() => items.length);
     session.track(fid, attempt);
+    this.inflight++;
     attempt.then(
       (n) => {
         session.track(fid, n);
@@ -209,7 +216,10 @@ export class IngestConnection {
         if (coded.code === 'INTERNAL') this.host.logger.error({ err: e }, 'WebSocket ingest failed');
         this.refuse(fid, coded.code, coded.message);
       },
-    );
+    ).finally(() => {
+      this.inflight--;
+      if (this.inflight === 0 && this.closing) this.finishClosing();
+    });
   }
 
   /** Refuse a frame over the rate limit; a client that keeps sending while throttled is closed. */
@@ -218,7 +228,13 @@ export class IngestConnection {
     this.throttledInARow++;
     this.refuse(fid, 'RATE_LIMITED', `more than ${this.host.config.rateLimit} messages a second on this connection (RATE_LIMIT); retry in ${retryAfterMs} ms`);
     if (this.throttledInARow > MAX_IGNORED_THROTTLES) {
-      this.closeWith(CloseCode.RateLimited, 'RATE_LIMITED', 'the throttle was ignored');
+      // stop reading, acknowledge what was already accepted, then close
+      this.host.counters.error('RATE_LIMITED');
+      this.send({ type: 'error', code: 'RATE_LIMITED', message: 'the throttle was ignored: closing' });
+      this.closing = { code: CloseCode.RateLimited, reason: 'the throttle was ignored' };
+      this.held = [];
+      this.pause(PAUSE_CLOSING);
+      if (this.inflight === 0) this.finishClosing();
       return;
     }
     if (now - this.lastThrottleAt >= retryAfterMs) {
@@ -282,6 +298,14 @@ export class IngestConnection {
   private refuse(fid: FrameId | undefined, code: ErrorCode, message: string): void {
     this.host.counters.error(code);
     this.send(fid === undefined ? { type: 'error', code, message } : { type: 'error', fid, code, message });
+  }
+
+  private finishClosing(): void {
+    if (this.closed || !this.closing) return;
+    // read again so the client's close frame completes the handshake (frames are ignored now)
+    this.pauseReasons = 0;
+    this.ws.resume();
+    this.ws.close(this.closing.code, this.closing.reason);
   }
 
   private closeWith(closeCode: number, code: ErrorCode, reason: string): void {
