@@ -53,8 +53,11 @@ export class WebhookSender {
   enqueue(body: unknown, headers: Record<string, string> = {}): void {
     if (this.stopped) return;
     if (this.queue.length >= this.target.maxQueue) {
-      this.queue.shift();
+      // drop the oldest body not in flight; with no room at all, the new one
+      const oldest = this.busy ? 1 : 0;
       this.events.gaveUp('dropped');
+      if (oldest >= this.queue.length) return;
+      this.queue.splice(oldest, 1);
     }
     this.queue.push({ body: JSON.stringify(body), headers, attempts: 0 });
     if (!this.busy && !this.timer) void this.next();
