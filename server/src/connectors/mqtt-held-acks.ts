@@ -33,7 +33,9 @@ export class PubackHolder {
   readonly supported: boolean;
   private readonly send: SendPacket | null = null;
   private gen = 0;
+  /** held PUBACKs in arrival order, from `head` on (a moving head: shift() is O(n) on long queues) */
   private queue: Held[] = [];
+  private head = 0;
   /** messageId -> entry of the current connection whose PUBACK is not sent yet */
   private readonly current = new Map<number, Held>();
   /** entries owed by earlier connections, kept to recognise the broker's redelivery */
@@ -63,6 +65,7 @@ export class PubackHolder {
     this.previous = previous;
     this.current.clear();
     this.queue = [];
+    this.head = 0;
     this.wakeDrainWaiters();
   }
 
@@ -96,19 +99,28 @@ export class PubackHolder {
 
   /** Resolves once every held PUBACK of the current connection was sent (or can no longer be). */
   drained(): Promise<void> {
-    if (this.queue.length === 0) return Promise.resolve();
+    if (this.head >= this.queue.length) return Promise.resolve();
     return new Promise((r) => this.drainWaiters.push(r));
   }
 
   private flush(): void {
-    while (this.queue.length > 0 && this.queue[0]!.code !== undefined) {
-      const h = this.queue.shift()!;
+    const q = this.queue;
+    while (this.head < q.length && q[this.head]!.code !== undefined) {
+      const h = q[this.head]!;
+      q[this.head++] = undefined as unknown as Held;
       this.current.delete(h.messageId);
       if (h.code !== NO_ACK && h.gen === this.gen && this.client.connected) {
         this.send!({ cmd: 'puback', messageId: h.messageId, reasonCode: h.code });
       }
     }
-    if (this.queue.length === 0) this.wakeDrainWaiters();
+    if (this.head >= q.length) {
+      this.queue = [];
+      this.head = 0;
+      this.wakeDrainWaiters();
+    } else if (this.head > 4_096) {
+      this.queue = q.slice(this.head);
+      this.head = 0;
+    }
   }
 
   private wakeDrainWaiters(): void {

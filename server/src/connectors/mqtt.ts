@@ -21,10 +21,14 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { NO_ACK, PubackHolder } from './mqtt-held-acks.js';
 
 const SOURCE: SourceRef = { connector: 'mqtt' };
-/** unacknowledged QoS 1 messages the broker may send us at once (MQTT 5 Receive Maximum) */
+/**
+ * Unacknowledged QoS 1 messages the broker may send us at once (MQTT 5 Receive Maximum). Brokers
+ * keep to it loosely (mosquitto 2.0 refills its whole quota on each PUBACK), but while we hold
+ * acks it stops sending soon after.
+ */
 export const RECEIVE_MAXIMUM = 1_000;
-/** QoS 0 messages held while the engine is overloaded before further ones are dropped */
-const MAX_HELD_QOS0 = 10_000;
+/** QoS 0 messages queued (nothing limits their flow) before further ones are dropped as OVERLOADED */
+const MAX_QUEUED_QOS0 = 10_000;
 const BACKOFF_MIN_MS = 250;
 const BACKOFF_MAX_MS = 30_000;
 
@@ -50,7 +54,7 @@ export function reasonCodeFor(code: string): number {
   }
 }
 
-interface Waiting {
+interface Queued {
   envelope: Envelope;
   t0: number;
   resolve: (code: number) => void;
@@ -76,7 +80,9 @@ export class MqttConnector implements Connector {
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stopping = false;
-  private waiting: Waiting[] = [];
+  /** valid messages taken in and not yet handed to the engine, in arrival order */
+  private queue: Queued[] = [];
+  private flushScheduled = false;
   private waitingForEngine = false;
   /** twins with commands that could not be published yet */
   private readonly backlog = new Map<string, { model: string; id: string }>();
@@ -136,7 +142,7 @@ export class MqttConnector implements Connector {
     if (!this.holder.supported) this.log.warn('this mqtt.js cannot hold PUBACKs; acknowledging QoS 1 messages one durable write at a time');
     client.on('connect', () => this.onConnect());
     client.on('message', (topic, payload, packet) => {
-      if (packet.qos === 0) void this.take(topic, payload);
+      if (packet.qos === 0) void this.take(topic, payload, 0);
     });
     client.on('close', () => this.onClose());
     client.on('error', (e) => {
@@ -184,7 +190,7 @@ export class MqttConnector implements Connector {
   private onQos1(topic: string, payload: Buffer, packet: IPublishPacket, done: (errOrCode: Error | number, code?: number) => void): void {
     const holder = this.holder!;
     const messageId = packet.messageId!;
-    const outcome = (packet.dup && holder.redelivered(messageId, topic, payload)) || this.take(topic, payload);
+    const outcome = (packet.dup && holder.redelivered(messageId, topic, payload)) || this.take(topic, payload, 1);
     if (holder.supported) {
       holder.hold(messageId, topic, payload, outcome);
       done(0);
@@ -193,8 +199,12 @@ export class MqttConnector implements Connector {
     }
   }
 
-  /** Ingest one publish; resolves to the reason code to acknowledge it with. */
-  private take(topic: string, payload: Buffer): Promise<number> {
+  /**
+   * Take in one publish; resolves to the reason code to acknowledge it with. Each message is
+   * validated on its own (a bad one is refused alone), then the valid messages taken in during one
+   * event-loop turn go to the engine as one batch: one log write for all of them.
+   */
+  private take(topic: string, payload: Buffer, qos: 0 | 1): Promise<number> {
     const t0 = performance.now();
     const key = parseTelemetryTopic(topic);
     if (!key) return Promise.resolve(this.refuse(undefined, new HextwinError('INVALID_ID', `not a telemetry topic: ${topic}`)));
@@ -206,43 +216,60 @@ export class MqttConnector implements Connector {
       return Promise.resolve(this.refuse(key, new HextwinError('INVALID_JSON', `${topic}: the payload is not valid JSON`)));
     }
     const envelope: Envelope = { model: key.model, id: key.id, message };
-    if (this.waiting.length > 0 || this.ctx.engine.overloaded) return this.hold(envelope, t0);
-    return this.submit(envelope, t0);
-  }
-
-  private submit(envelope: Envelope, t0: number): Promise<number> {
-    return this.ctx.engine.ingest([envelope], { source: SOURCE }).then(
-      () => {
-        this.counters.messagesIn.inc();
-        this.counters.ackSeconds.observe((performance.now() - t0) / 1000);
-        this.firstSight(envelope.model, envelope.id);
-        return 0;
-      },
-      (e) => this.refuse(envelope, e),
-    );
-  }
-
-  /** Hold a message while the engine is overloaded; messages go in in arrival order once it accepts. */
-  private hold(envelope: Envelope, t0: number): Promise<number> {
-    if (this.waiting.length >= RECEIVE_MAXIMUM + MAX_HELD_QOS0) {
-      return Promise.resolve(this.refuse(envelope, new HextwinError('OVERLOADED', 'the engine is at capacity; message dropped')));
+    try {
+      this.ctx.engine.validate([envelope]);
+    } catch (e) {
+      return Promise.resolve(this.refuse(key, e));
     }
-    const p = new Promise<number>((resolve) => this.waiting.push({ envelope, t0, resolve }));
-    if (!this.waitingForEngine) {
+    if (qos === 0 && this.queue.length >= MAX_QUEUED_QOS0) {
+      // QoS 1 is held back by the acks we hold; QoS 0 has no flow control: drop it
+      return Promise.resolve(this.refuse(key, new HextwinError('OVERLOADED', 'the engine is at capacity; QoS 0 message dropped')));
+    }
+    return new Promise<number>((resolve) => {
+      this.queue.push({ envelope, t0, resolve });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled || this.waitingForEngine) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  /** Hand the queued messages to the engine as one batch, or wait while it is overloaded. */
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.queue.length === 0) return;
+    if (this.ctx.engine.overloaded) {
+      // hold the acks: the broker stops sending once our Receive Maximum is in flight
       this.waitingForEngine = true;
       this.counters.backpressure.inc();
-      const drain = () => {
-        while (this.waiting.length > 0 && !this.ctx.engine.overloaded) {
-          const w = this.waiting.shift()!;
-          void this.submit(w.envelope, w.t0).then(w.resolve);
-        }
-        if (this.waiting.length > 0) void this.ctx.engine.whenAccepting().then(drain);
-        else this.waitingForEngine = false;
-      };
-      void this.ctx.engine.whenAccepting().then(drain);
+      void this.ctx.engine.whenAccepting().then(() => {
+        this.waitingForEngine = false;
+        this.schedule();
+      });
+      return;
     }
-    return p;
-  }
+    const items = this.queue.length <= this.ctx.config.maxBatch ? this.queue : this.queue.slice(0, this.ctx.config.maxBatch);
+    this.queue = items === this.queue ? [] : this.queue.slice(items.length);
+    const envelopes = items.map((p) => p.envelope);
+    this.ctx.engine.ingest(envelopes, { source: SOURCE }).then(
+      () => {
+        this.counters.messagesIn.inc(items.length);
+        const now = performance.now();
+        for (const p of items) {
+          this.counters.ackSeconds.observe((now - p.t0) / 1000);
+          this.firstSight(p.envelope.model, p.envelope.id);
+          p.resolve(0);
+        }
+      },
+      (e) => {
+        for (const p of items) p.resolve(this.refuse(p.envelope, e));
+      },
+    );
+    if (this.queue.length > 0) this.schedule();
+  };
 
   private refuse(key: { model: string; id: string } | undefined, e: unknown): number {
     const coded = toCoded(e);
