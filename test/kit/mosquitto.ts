@@ -16,6 +16,8 @@ export interface MosquittoOptions {
   acl?: string;
   /** extra config lines */
   config?: string[];
+  /** listen on this port (e.g. to restart a broker where clients expect it); default a free one */
+  port?: number;
 }
 
 export interface MosquittoHandle {
@@ -33,7 +35,7 @@ function tool(name: string): string {
 }
 
 export async function startMosquitto(opts: MosquittoOptions = {}): Promise<MosquittoHandle> {
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-mosquitto-'));
   chmodSync(dir, 0o755);
   const lines = [
