@@ -68,12 +68,12 @@ export interface WelcomeFrame {
   type: 'welcome';
   session: string;
   /** true when the hello named a session the server still knew: re-sent fids are recognised */
-  resumed: boolean;
+  resumed?: boolean;
   /** the server's limits, so clients can size their batches */
   maxFrameBytes: number;
   maxBatch: number;
   /** the server pings this often; a connection that does not answer within one interval is dropped */
-  heartbeatMs: number;
+  heartbeatMs?: number;
 }
 export interface AckFrame {
   type: 'ack';

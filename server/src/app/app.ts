@@ -18,10 +18,12 @@ import { Router } from './router.js';
 import { sendError } from './http-errors.js';
 import { healthFeature } from './health.js';
 import { dashboardFeature } from './dashboard.js';
+import { graphqlFeature } from '../api/graphql/feature.js';
+import { simulatorFeature } from '../simulator/feature.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [dashboardFeature, connectorsFeature, alertWebhooksFeature];
+export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, simulatorFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];

@@ -72,6 +72,8 @@ type MsgItem = Extract<MailItem, { kind: 'msg' }>;
 const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
 const RESULTS = new Set<ProcessResult>(['update', 'none', 'remove']);
+/** twins encoded per slice of a large checkpoint (a few milliseconds of work) */
+const CHECKPOINT_SLICE = 2_000;
 
 export class Engine implements EngineApi, ContextHost {
   private readonly store: TwinStore;
@@ -122,6 +124,7 @@ export class Engine implements EngineApi, ContextHost {
   private unwatch: (() => void)[] = [];
   private fatal: Error | null = null;
   private batchSample = 0;
+  private lastCheckpointCost = 0;
 
   constructor(opts: EngineOptions) {
     this.store = opts.store;
@@ -271,7 +274,13 @@ export class Engine implements EngineApi, ContextHost {
     const pos = this.nextPos;
     this.nextPos += envelopes.length;
     const t0 = performance.now();
-    const durable = this.store.append({ pos, envelopes, source });
+    let durable: Promise<void>;
+    try {
+      durable = this.store.append({ pos, envelopes, source });
+    } catch (e) {
+      // the batch could not be encoded (e.g. nested too deep): refuse it alone
+      throw new HextwinError('INVALID_MESSAGE', `the batch cannot be stored: ${(e as Error).message}`, { cause: e });
+    }
     const rec: LogRecordRef = { pos, remaining: envelopes.length };
     this.pendingRecs.push(rec);
     let cm = this.compiled.get(envelopes[0]!.model)!;
@@ -878,11 +887,8 @@ export class Engine implements EngineApi, ContextHost {
   private scheduleCheckpoint(delay: number): void {
     if (this.stopped) return;
     this.checkpointTimer = setTimeout(() => {
-      const t0 = performance.now();
-      const cp = this.checkpoint();
-      const cost = performance.now() - t0; // synchronous part: encoding
-      cp.then(
-        () => this.scheduleCheckpoint(Math.max(this.checkpointMs, cost * 10)),
+      this.checkpoint().then(
+        () => this.scheduleCheckpoint(Math.max(this.checkpointMs, this.lastCheckpointCost * 10)),
         (e) => this.failStore(e),
       );
     }, delay);
@@ -893,40 +899,66 @@ export class Engine implements EngineApi, ContextHost {
   checkpoint(): Promise<void> {
     if (this.checkpointing) return this.checkpointing;
     if (this.fatal) return Promise.resolve();
+    this.checkpointing = this.writeCheckpoint().finally(() => {
+      this.checkpointing = null;
+    });
+    return this.checkpointing;
+  }
+
+  private stored(t: Twin): StoredTwin {
+    return {
+      model: t.cm.name,
+      id: t.id,
+      state: t.state,
+      lastPos: t.lastPos,
+      createdAt: t.createdAt,
+      updatedAt: t.updatedAt,
+      version: t.version,
+      timers: t.timers ? [...t.timers].map(([name, tm]) => ({ name, due: tm.due, ...(tm.every !== undefined ? { every: tm.every } : {}) })) : undefined,
+      source: t.source,
+      lastError: t.lastError,
+    };
+  }
+
+  private async writeCheckpoint(): Promise<void> {
     const t0 = performance.now();
+    let cost = 0;
+    const encode = this.store.encodeTwin?.bind(this.store);
+    const encoded = new Map<Twin, Uint8Array>();
+    if (encode && this.dirty.size > CHECKPOINT_SLICE) {
+      // encode in slices between other work; twins that change meanwhile are encoded again below
+      const slice = [...this.dirty];
+      this.dirty.clear();
+      for (let i = 0; i < slice.length; i += CHECKPOINT_SLICE) {
+        const s0 = performance.now();
+        for (let k = i; k < Math.min(slice.length, i + CHECKPOINT_SLICE); k++) {
+          const t = slice[k]!;
+          if (!t.removed) encoded.set(t, encode(this.stored(t)));
+        }
+        cost += performance.now() - s0;
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    // the final slice is synchronous: together with the slices above it is a consistent cut now
+    const s0 = performance.now();
     const twins: StoredTwin[] = [];
     for (const t of this.dirty) {
-      twins.push({
-        model: t.cm.name,
-        id: t.id,
-        state: t.state,
-        lastPos: t.lastPos,
-        createdAt: t.createdAt,
-        updatedAt: t.updatedAt,
-        version: t.version,
-        timers: t.timers ? [...t.timers].map(([name, tm]) => ({ name, due: tm.due, ...(tm.every !== undefined ? { every: tm.every } : {}) })) : undefined,
-        source: t.source,
-        lastError: t.lastError,
-      });
+      if (encode) encoded.set(t, encode(this.stored(t)));
+      else twins.push(this.stored(t));
     }
     this.dirty.clear();
+    const list = [];
+    for (const [t, bytes] of encoded) if (!t.removed) list.push({ model: t.cm.name, id: t.id, bytes });
     const pending: LogRecord[] = [];
     for (const [pos, p] of this.internalPending) {
       pending.push({ pos, envelopes: [p.envelope], source: p.source, hops: Math.max(1, p.hops), ...(p.control ? { control: p.control } : {}) });
     }
-    const cp: Checkpoint = { twins, removed: this.removedSinceCheckpoint, pending, truncateBelow: this.lowWater(), nextPos: this.nextPos };
+    const cp: Checkpoint = { twins, encoded: list, removed: this.removedSinceCheckpoint, pending, truncateBelow: this.lowWater(), nextPos: this.nextPos };
     this.removedSinceCheckpoint = [];
-    // the store serializes synchronously inside checkpoint(), so live state may change right after
-    this.checkpointing = this.store.checkpoint(cp).then(
-      () => {
-        this.checkpointing = null;
-        this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
-      },
-      (e) => {
-        this.checkpointing = null;
-        throw e;
-      },
-    );
-    return this.checkpointing;
+    const written = this.store.checkpoint(cp);
+    cost += performance.now() - s0;
+    this.lastCheckpointCost = cost;
+    await written;
+    this.metrics.checkpointSeconds.observe((performance.now() - t0) / 1000);
   }
 }

@@ -43,6 +43,7 @@ export class LmdbStore implements TwinStore {
   private env!: RootDatabase;
   private log!: Database<LogRecord, number>;
   private twins!: Database<Buffer, string>;
+
   private tombs!: Database<Tombstone, string>;
   private meta!: Database<{ nextPos: number; truncateBelow: number }, string>;
   private tables = new Map<string, LmdbTable<unknown>>();
@@ -58,30 +59,36 @@ export class LmdbStore implements TwinStore {
     this.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack' });
   }
 
-  async append(record: LogRecord): Promise<void> {
-    await this.log.put(record.pos, record);
-    await this.env.flushed;
+  /** Encodes synchronously: a record that cannot be encoded throws here, before anything is written. */
+  append(record: LogRecord): Promise<void> {
+    const committed = this.log.put(record.pos, record);
+    return committed.then(() => this.env.flushed).then(() => undefined);
   }
 
   async *readLog(fromPos: number): AsyncIterable<LogRecord> {
     for (const { value } of this.log.getRange({ start: fromPos })) yield value;
   }
 
+  encodeTwin(twin: StoredTwin): Uint8Array {
+    return packr.pack(twin);
+  }
+
   checkpoint(cp: Checkpoint): Promise<void> {
     // encode now: the engine mutates live state as soon as this returns
-    const encoded: [string, Buffer][] = cp.twins.map((t) => [t.model + '/' + t.id, packr.pack(t)]);
+    const encoded: [string, Uint8Array][] = cp.twins.map((t) => [t.model + '/' + t.id, packr.pack(t)]);
+    if (cp.encoded) for (const e of cp.encoded) encoded.push([e.model + '/' + e.id, e.bytes]);
     const pending = cp.pending.map((p) => [p.pos, packr.pack(p)] as const);
     const removed = cp.removed;
     const { truncateBelow, nextPos } = cp;
     return this.env
       .transaction(() => {
         for (const [pos, buf] of pending) void this.log.put(pos, packr.unpack(buf) as LogRecord);
-        for (const [k, buf] of encoded) void this.twins.put(k, buf);
         for (const r of removed) {
           const k = r.model + '/' + r.id;
           void this.twins.remove(k);
           void this.tombs.put(k, r);
         }
+        for (const [k, buf] of encoded) void this.twins.put(k, buf as Buffer);
         for (const k of this.log.getKeys({ end: truncateBelow })) void this.log.remove(k);
         for (const { key, value } of this.tombs.getRange()) if (value.lastPos < truncateBelow) void this.tombs.remove(key);
         void this.meta.put('checkpoint', { nextPos, truncateBelow });

@@ -42,11 +42,11 @@ export class MemoryStore implements TwinStore {
 
   checkpoint(cp: Checkpoint): Promise<void> {
     for (const p of cp.pending) this.log.set(p.pos, structuredClone(p));
-    for (const t of cp.twins) this.twins.set(t.model + '/' + t.id, structuredClone(t));
     for (const r of cp.removed) {
       this.twins.delete(r.model + '/' + r.id);
       this.tombstones.set(r.model + '/' + r.id, r);
     }
+    for (const t of cp.twins) this.twins.set(t.model + '/' + t.id, structuredClone(t));
     for (const k of [...this.log.keys()]) if (k < cp.truncateBelow) this.log.delete(k);
     for (const [k, t] of this.tombstones) if (t.lastPos < cp.truncateBelow) this.tombstones.delete(k);
     this.meta = { nextPos: cp.nextPos, truncateBelow: cp.truncateBelow };

@@ -41,6 +41,12 @@ export interface StoredTwin {
   lastError?: { at: number; code: string; message: string } | null;
 }
 
+export interface EncodedTwin {
+  model: string;
+  id: string;
+  bytes: Uint8Array;
+}
+
 export interface Tombstone {
   model: string;
   id: string;
@@ -49,6 +55,8 @@ export interface Tombstone {
 
 export interface Checkpoint {
   twins: StoredTwin[];
+  /** twins already encoded by `encodeTwin` (stores that offer it get these instead of `twins`) */
+  encoded?: EncodedTwin[];
   removed: Tombstone[];
   /** internal (twin-to-twin) messages not yet applied: they exist nowhere else */
   pending: LogRecord[];
@@ -70,13 +78,23 @@ export interface DurableTable<V> {
 export interface TwinStore {
   readonly kind: string;
   open(): Promise<void>;
-  /** Append one log record; resolves once it is durable. */
+  /**
+   * Append one log record; resolves once it is durable. Throws synchronously when the record
+   * cannot be encoded (the engine refuses that batch alone instead of failing the store).
+   */
   append(record: LogRecord): Promise<void>;
+  /**
+   * Optional: encode one twin now. When offered, the engine encodes changed twins in small slices
+   * between other work and hands the results to `checkpoint` as `encoded`, so a large checkpoint
+   * never stalls ingest; the final slice runs synchronously so the checkpoint is a consistent cut.
+   */
+  encodeTwin?(twin: StoredTwin): Uint8Array;
   /** Log records at or after `fromPos`, in order. */
   readLog(fromPos: number): AsyncIterable<LogRecord>;
   /**
    * Write a checkpoint atomically; resolves once durable. Implementations must serialize the
    * twins' state synchronously, before returning: the engine goes on mutating live state.
+   * Removals apply before twin writes (a twin may be removed and created anew between checkpoints).
    */
   checkpoint(cp: Checkpoint): Promise<void>;
   loadTwins(): AsyncIterable<StoredTwin>;

@@ -396,3 +396,20 @@ describe('Restart', () => {
     expect(b.engine.twin('rec', 'x')).toBeUndefined();
   });
 });
+
+describe('Bad input at the store', () => {
+  it('refuses a message the log cannot encode with INVALID_MESSAGE, and keeps serving', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { LmdbStore } = await import('../../src/store/lmdb-store.js');
+    const { engine } = await startEngine([recorder], { store: new LmdbStore(mkdtempSync(path.join(tmpdir(), 'hextwin-deep-'))) });
+    let deep: JsonValue = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    await expect(engine.ingest([{ model: 'rec', id: 'a', message: { n: 1, deep } as JsonValue }])).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await engine.ingest([env('a', 2)]);
+    await engine.idle();
+    expect(engine.failure).toBeNull();
+    expect((engine.twin('rec', 'a')!.state as RecorderState).seen).toEqual([2]);
+  });
+});

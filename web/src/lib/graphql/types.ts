@@ -1,0 +1,161 @@
+/**
+ * TypeScript shapes of the parts of shared/graphql/schema.graphql the dashboard uses. Enums and
+ * input types come from the types generated from the SDL; the result shapes are what the
+ * dashboard's documents select, checked at compile time against the generated types (see the end).
+ */
+import type * as G from '@hextwin/shared/generated/graphql';
+
+export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+export type JSONObject = { [key: string]: JSONValue };
+
+export type Severity = G.Severity;
+export type FilterOp = G.FilterOp;
+export type MetricOp = G.MetricOp;
+export type ChangeKind = G.ChangeKind;
+
+/** every value of an SDL enum, in order (the type check below fails when the SDL gains one) */
+export const Severities = ['INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const satisfies readonly Severity[];
+export const FilterOps = ['EQ', 'NE', 'GT', 'GTE', 'LT', 'LTE', 'IN', 'CONTAINS', 'EXISTS'] as const satisfies readonly FilterOp[];
+export const MetricOps = ['COUNT', 'SUM', 'AVG', 'MIN', 'MAX'] as const satisfies readonly MetricOp[];
+
+export interface GeoFilter {
+  bbox?: [number, number, number, number];
+  near?: { lat: number; lng: number; km: number };
+  cells?: string[];
+}
+
+export interface TwinFilter {
+  and?: TwinFilter[];
+  or?: TwinFilter[];
+  not?: TwinFilter;
+  field?: string;
+  op?: FilterOp;
+  value?: JSONValue;
+  within?: GeoFilter;
+}
+
+export interface MetricInput {
+  field?: string;
+  op: MetricOp;
+}
+
+export interface Alert {
+  id: string;
+  model: string;
+  twinId: string;
+  severity: Severity;
+  title: string;
+  message: string | null;
+  at: string;
+  acknowledged: boolean;
+  data: JSONValue;
+  /** the twin that raised it, as the feed selects it (null once removed; absent when not selected) */
+  twin?: TwinSummary | null;
+}
+
+export interface TwinError {
+  at: string;
+  code: string;
+  message: string;
+}
+
+/** A twin as the map and lists see it. */
+export interface TwinSummary {
+  id: string;
+  model: string;
+  state: JSONObject;
+  lat: number | null;
+  lng: number | null;
+  updatedAt: string | null;
+}
+
+/** A twin as the inspector sees it. */
+export interface TwinDetail extends TwinSummary {
+  createdAt: string | null;
+  lastError: TwinError | null;
+  pendingCommands: JSONValue[];
+  alerts: Alert[];
+}
+
+export interface TwinChange {
+  kind: ChangeKind;
+  id: string;
+  twin: TwinSummary | null;
+}
+
+export interface TwinConnection {
+  totalCount: number;
+  edges: { cursor: string; node: TwinSummary }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export interface Group {
+  key: JSONValue;
+  count: number;
+  values: (number | null)[] | null;
+}
+
+export interface HexBin {
+  cell: string;
+  count: number;
+  values: (number | null)[] | null;
+}
+
+export interface FieldInfo {
+  name: string;
+  type: string;
+}
+
+export interface ModelInfo {
+  name: string;
+  description: string | null;
+  twinCount: number;
+  fields: FieldInfo[];
+}
+
+export interface ServerStatus {
+  version: string;
+  ready: boolean;
+  uptimeSeconds: number;
+  messagesIn: number;
+  messagesApplied: number;
+  messagesFailed: number;
+  ingestRate: number;
+  twins: number;
+  mailboxDepth: number;
+  connectors: { name: string; state: string; connections: number }[];
+  nodes: { id: string; partitions: number; self: boolean }[];
+}
+
+/** Whether a field type the server reports holds numbers (so SUM/AVG/MIN/MAX make sense). */
+export function isNumericType(type: string): boolean {
+  return ['number', 'integer', 'int', 'float', 'double'].includes(type.toLowerCase());
+}
+
+// ---- kept in step with the generated types: a compile error here means the SDL changed
+
+type Expect<T extends true> = T;
+type AllOf<Union, Listed> = [Exclude<Union, Listed>] extends [never] ? true : false;
+/** every field the dashboard reads exists on the SDL type */
+type FieldsOf<Mine, Generated> = [Exclude<keyof Mine, keyof Generated>] extends [never] ? true : false;
+/** the dashboard's input shapes are valid inputs */
+type Accepts<Generated, Mine> = Mine extends Generated ? true : false;
+
+export type SchemaChecks = [
+  Expect<AllOf<Severity, (typeof Severities)[number]>>,
+  Expect<AllOf<FilterOp, (typeof FilterOps)[number]>>,
+  Expect<AllOf<MetricOp, (typeof MetricOps)[number]>>,
+  Expect<Accepts<G.TwinFilter, TwinFilter>>,
+  Expect<Accepts<G.MetricInput, MetricInput>>,
+  Expect<FieldsOf<Alert, G.Alert>>,
+  Expect<FieldsOf<TwinDetail, G.Twin>>,
+  Expect<FieldsOf<TwinChange, G.TwinChange>>,
+  Expect<FieldsOf<TwinConnection, G.TwinConnection>>,
+  Expect<FieldsOf<Group, G.Group>>,
+  Expect<FieldsOf<HexBin, G.HexBin>>,
+  Expect<FieldsOf<ModelInfo, G.ModelInfo>>,
+  Expect<FieldsOf<FieldInfo, G.FieldInfo>>,
+  Expect<FieldsOf<ServerStatus, G.ServerStatus>>,
+  Expect<FieldsOf<ServerStatus['connectors'][number], G.ConnectorStatus>>,
+  Expect<FieldsOf<ServerStatus['nodes'][number], G.NodeInfo>>,
+];
