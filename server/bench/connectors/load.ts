@@ -1,109 +1,139 @@
 /**
- * Load generators for the connector benchmarks, kept cheap on the client side (frames and bodies
- * are built once) because client and server share the machine's cores.
+ * Load for the connector figures. Throughput clients write pre-built bytes on raw sockets (as the
+ * floors' clients do), so that the client costs less than the server it drives; latency clients
+ * send at a fixed rate and may be ordinary ones.
  */
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
+import { httpPost, rawHttpRate, wsTextFrame } from '../lib/raw-clients.js';
+import { messageBatches, messageDocs, type TelemetryMessage } from '../lib/twins.js';
 
-const MODEL = 'bench-reading';
-const reading = (i: number) => ({ temp: 20 + (i % 50) / 10, rpm: 1200 + (i % 300), timestamp: 1_767_225_600_000 + i });
+export const MODEL = 'bench-reading';
 
-/** JSON of `count` batches of `size` envelopes spread over `twins` twins. */
-function batches(count: number, size: number, twins: number): string[] {
-  const out: string[] = [];
-  let k = 0;
-  for (let b = 0; b < count; b++) {
-    const items = [];
-    for (let i = 0; i < size; i++, k++) items.push({ model: MODEL, id: `t${k % twins}`, message: reading(k) });
-    out.push(JSON.stringify(items));
+/** The floors' telemetry, re-addressed to the benchmark model. */
+function envelopeText(m: TelemetryMessage): string {
+  return `{"model":"${MODEL}","id":"${m.id}","message":{"temp":${m.temp.toFixed(2)},"rpm":${m.rpm.toFixed(2)},"alertLevel":${m.alertLevel},"timestamp":${m.timestamp}}}`;
+}
+
+/** JSON arrays of `size` envelopes for random twins among `twins`. */
+export function envelopeBatches(count: number, size: number, twins: number): string[] {
+  return messageBatches(count, size, twins, 7).map((b) => `[${b.map(envelopeText).join(',')}]`);
+}
+
+/** Server frames in a byte stream that may split them anywhere: how many are acks. */
+class AckCounter {
+  private rest: Buffer = Buffer.alloc(0);
+  private static readonly ACK = Buffer.from('{"type":"ack"');
+  push(d: Buffer): number {
+    let buf = this.rest.length ? Buffer.concat([this.rest, d]) : d;
+    let acks = 0;
+    for (;;) {
+      if (buf.length < 2) break;
+      let len = buf[1]! & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (buf.length < 4) break;
+        len = buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (buf.length < 10) break;
+        len = Number(buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      if (buf.length < off + len) break;
+      if (buf.subarray(off, off + AckCounter.ACK.length).equals(AckCounter.ACK)) acks++;
+      buf = buf.subarray(off + len);
+    }
+    this.rest = Buffer.from(buf);
+    return acks;
   }
-  return out;
 }
 
-export interface Throughput {
-  messages: number;
-  seconds: number;
-  perSecond: number;
+async function ingestSocket(port: number): Promise<net.Socket> {
+  const s = net.connect({ host: '127.0.0.1', port, noDelay: true });
+  await new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('error', reject)));
+  s.write(`GET /ingest HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await new Promise<void>((resolve, reject) => {
+    let head = '';
+    const onData = (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      s.off('data', onData);
+      if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
+      if (head.length > end + 4) s.unshift(Buffer.from(head.slice(end + 4), 'latin1'));
+      resolve();
+    };
+    s.on('data', onData);
+  });
+  s.write(wsTextFrame('{"type":"hello"}'));
+  return s;
 }
 
-/** Batched WebSocket ingest: `connections` sockets each keeping `window` frames of `batch` messages in flight. */
-export async function wsIngest(url: string, o: { connections: number; batch: number; window: number; ms: number; twins: number }): Promise<Throughput> {
-  const pool = batches(64, o.batch, o.twins);
+/**
+ * Batch frames over `connections` WebSockets at /ingest, each with at most `window` frames awaiting
+ * their ack, for `ms`; acknowledged (durable) messages per second. Every frame has a fresh fid.
+ */
+export async function wsIngestRate(port: number, batches: string[], perFrame: number, connections: number, window: number, ms: number): Promise<number> {
+  const sockets = await Promise.all(Array.from({ length: connections }, () => ingestSocket(port)));
   let acked = 0;
   const t0 = performance.now();
-  const deadline = t0 + o.ms;
   await Promise.all(
-    Array.from({ length: o.connections }, async () => {
-      const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ingest', { perMessageDeflate: false });
-      await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
-      let fid = 0;
-      let inflight = 0;
-      await new Promise<void>((done) => {
-        const sendOne = () => {
-          fid++;
-          inflight++;
-          ws.send(`{"type":"batch","fid":${fid},"items":${pool[fid % pool.length]}}`);
-        };
-        ws.on('message', (data) => {
-          const text = data.toString();
-          if (!text.startsWith('{"type":"ack"')) return;
-          inflight--;
-          acked += o.batch;
-          if (performance.now() < deadline) sendOne();
-          else if (inflight === 0) done();
-        });
-        ws.send('{"type":"hello"}');
-        for (let i = 0; i < o.window; i++) sendOne();
-      });
-      ws.close();
-    }),
+    sockets.map(
+      (s, c) =>
+        new Promise<void>((resolve) => {
+          const counter = new AckCounter();
+          let fid = 0;
+          let inFlight = 0;
+          let running = true;
+          const pump = () => {
+            s.cork();
+            while (running && inFlight < window) {
+              fid++;
+              s.write(wsTextFrame(`{"type":"batch","fid":${fid},"items":${batches[(fid * connections + c) % batches.length]}}`));
+              inFlight++;
+            }
+            s.uncork();
+            if (!running && inFlight === 0) resolve();
+          };
+          s.on('data', (d: Buffer) => {
+            const n = counter.push(d);
+            inFlight -= n;
+            if (performance.now() - t0 <= ms) acked += n * perFrame;
+            else running = false;
+            pump();
+          });
+          pump();
+        }),
+    ),
   );
-  const seconds = (performance.now() - t0) / 1000;
-  return { messages: acked, seconds, perSecond: acked / seconds };
+  for (const s of sockets) s.destroy();
+  return acked / (ms / 1000);
 }
 
-/** REST bulk ingest: `connections` keep-alive connections posting JSON arrays of `batch` envelopes. */
-export async function restBulk(url: string, o: { connections: number; batch: number; ms: number; twins: number }): Promise<Throughput> {
-  const pool = batches(64, o.batch, o.twins);
-  const { hostname, port } = new URL(url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections });
-  let accepted = 0;
-  let k = 0;
-  const t0 = performance.now();
-  const deadline = t0 + o.ms;
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = http.request({ hostname, port, path: '/api/v1/messages', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode!));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(
-    Array.from({ length: o.connections }, async () => {
-      while (performance.now() < deadline) if ((await post(pool[k++ % pool.length]!)) === 202) accepted += o.batch;
-    }),
-  );
-  agent.destroy();
-  const seconds = (performance.now() - t0) / 1000;
-  return { messages: accepted, seconds, perSecond: accepted / seconds };
+/** REST bulk (`POST /api/v1/messages`, JSON arrays) over `connections` keep-alive connections: accepted messages per second. */
+export async function restBulkRate(port: number, batches: string[], perRequest: number, connections: number, ms: number): Promise<number> {
+  const requests = batches.map((b) => httpPost(port, '/api/v1/messages', b));
+  return (await rawHttpRate(port, requests, connections, ms)) * perRequest;
 }
 
-async function serverCount(url: string, connector: string): Promise<number> {
+async function serverCount(url: string): Promise<number> {
   const text = await (await fetch(url + '/metrics')).text();
-  const m = new RegExp(`^hextwin_connector_messages_in_total\\{connector="${connector}"\\} (\\S+)$`, 'm').exec(text);
+  const m = /^hextwin_connector_messages_in_total\{connector="mqtt"\} (\S+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
 }
 
 /**
- * MQTT QoS 1 ingest through the broker: `publishers` devices keep `window` publishes in flight; the
- * rate is what the server acknowledged as durable (its counter), not what the broker took.
+ * MQTT QoS 1 through the broker: `publishers` devices keep `window` publishes in flight for `ms`;
+ * the rate is what the server took in as durable (its counter), until it has caught up.
  */
-export async function mqttIngest(serverUrl: string, brokerUrl: string, o: { publishers: number; window: number; ms: number; twins: number }): Promise<Throughput> {
-  const payloads = Array.from({ length: 256 }, (_, i) => JSON.stringify(reading(i)));
-  const before = await serverCount(serverUrl, 'mqtt');
+export async function mqttIngestRate(serverUrl: string, brokerUrl: string, twins: number, o: { publishers: number; window: number; ms: number }): Promise<number> {
+  const docs = messageDocs(4_096, twins, 9).map((t) => JSON.parse(t) as TelemetryMessage);
+  const payloads = docs.map((m) => ({ topic: `hextwin/${MODEL}/${m.id}/telemetry`, payload: `{"temp":${m.temp},"rpm":${m.rpm},"alertLevel":${m.alertLevel},"timestamp":${m.timestamp}}` }));
+  const before = await serverCount(serverUrl);
   const t0 = performance.now();
   const deadline = t0 + o.ms;
   let sent = 0;
@@ -114,10 +144,10 @@ export async function mqttIngest(serverUrl: string, brokerUrl: string, o: { publ
       await new Promise<void>((done) => {
         let inflight = 0;
         const one = () => {
+          const m = payloads[(k += o.publishers) % payloads.length]!;
           inflight++;
           sent++;
-          k += o.publishers;
-          client.publish(`hextwin/${MODEL}/t${k % o.twins}/telemetry`, payloads[k % payloads.length]!, { qos: 1 }, () => {
+          client.publish(m.topic, m.payload, { qos: 1 }, () => {
             inflight--;
             if (performance.now() < deadline) one();
             else if (inflight === 0) done();
@@ -128,11 +158,9 @@ export async function mqttIngest(serverUrl: string, brokerUrl: string, o: { publ
       await client.endAsync();
     }),
   );
-  // the broker acknowledged the devices; wait for the server to have taken everything in
-  while ((await serverCount(serverUrl, 'mqtt')) - before < sent && performance.now() < deadline + 30_000) await new Promise((r) => setTimeout(r, 20));
-  const messages = (await serverCount(serverUrl, 'mqtt')) - before;
-  const seconds = (performance.now() - t0) / 1000;
-  return { messages, seconds, perSecond: messages / seconds };
+  // the broker acknowledged the devices; the server may still be taking the rest in
+  while ((await serverCount(serverUrl)) - before < sent && performance.now() < deadline + 30_000) await new Promise((r) => setTimeout(r, 20));
+  return ((await serverCount(serverUrl)) - before) / ((performance.now() - t0) / 1000);
 }
 
 export interface Latency {
@@ -147,7 +175,9 @@ function percentiles(xs: number[]): Latency {
   return { p50: at(0.5), p99: at(0.99), samples: xs.length };
 }
 
-/** Send → ack latency of single-message WebSocket frames sent at `rate` frames a second. */
+const reading = (i: number) => `{"temp":${(20 + (i % 50) / 10).toFixed(1)},"rpm":${1200 + (i % 300)},"alertLevel":0,"timestamp":${1_767_225_600_000 + i}}`;
+
+/** Send → ack latency of one-message WebSocket frames sent at `rate` frames a second. */
 export async function wsLatency(url: string, o: { rate: number; ms: number }): Promise<Latency> {
   const ws = new WebSocket(url.replace(/^http/, 'ws') + '/ingest', { perMessageDeflate: false });
   await new Promise((r, j) => (ws.once('open', r), ws.once('error', j)));
@@ -164,18 +194,17 @@ export async function wsLatency(url: string, o: { rate: number; ms: number }): P
   const n = Math.floor((o.rate * o.ms) / 1000);
   const t0 = performance.now();
   for (let fid = 1; fid <= n; fid++) {
-    const due = t0 + (fid * 1000) / o.rate;
-    const wait = due - performance.now();
+    const wait = t0 + (fid * 1000) / o.rate - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     sentAt.set(fid, performance.now());
-    ws.send(`{"type":"msg","fid":${fid},"model":"${MODEL}","id":"lat-${fid % 100}","message":${JSON.stringify(reading(fid))}}`);
+    ws.send(`{"type":"msg","fid":${fid},"model":"${MODEL}","id":"lat-${fid % 100}","message":${reading(fid)}}`);
   }
   while (sentAt.size > 0 && performance.now() < t0 + o.ms + 10_000) await new Promise((r) => setTimeout(r, 10));
   ws.close();
   return percentiles(lat);
 }
 
-/** Request → 202 latency of single-message REST posts sent at `rate` a second over keep-alive connections. */
+/** Request → 202 latency of one-message REST posts sent at `rate` a second over keep-alive connections. */
 export async function restLatency(url: string, o: { rate: number; ms: number }): Promise<Latency> {
   const { hostname, port } = new URL(url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -184,10 +213,9 @@ export async function restLatency(url: string, o: { rate: number; ms: number }):
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   for (let i = 1; i <= n; i++) {
-    const due = t0 + (i * 1000) / o.rate;
-    const wait = due - performance.now();
+    const wait = t0 + (i * 1000) / o.rate - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const body = JSON.stringify(reading(i));
+    const body = reading(i);
     const start = performance.now();
     pending.push(
       new Promise<void>((resolve) => {
