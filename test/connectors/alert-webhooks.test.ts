@@ -43,7 +43,8 @@ class Receiver {
   async until(pred: (r: Received[]) => boolean, ms = 10_000): Promise<void> {
     const deadline = Date.now() + ms;
     while (!pred(this.received)) {
-      if (Date.now() > deadline) throw new Error(`webhook receiver: timed out; got ${JSON.stringify(this.received.map((r) => [r.path, r.body.title, r.body.severity]))}`);
+      if (Date.now() > deadline)
+        throw new Error(`webhook receiver: timed out; got ${JSON.stringify(this.received.map((r) => [r.path, r.body.title, r.body.severity]))}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 100);

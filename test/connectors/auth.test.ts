@@ -23,7 +23,8 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const post = (role: Role | null, path: string, body: unknown = { seq: 1 }) => request(server.url, 'POST', path, { key: role ? KEYS[role] : undefined, body: body as never });
+const post = (role: Role | null, path: string, body: unknown = { seq: 1 }) =>
+  request(server.url, 'POST', path, { key: role ? KEYS[role] : undefined, body: body as never });
 const get = (role: Role | null, path: string) => request(server.url, 'GET', path, { key: role ? KEYS[role] : undefined });
 
 describe('REST', () => {

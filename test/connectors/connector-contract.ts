@@ -65,7 +65,12 @@ export function runConnectorContract(h: ConnectorHarness): void {
     describe('Ingest', () => {
       it('acknowledges messages once durable: all of them survive a kill -9 right after the last ack', async () => {
         const d = await open('dev-1');
-        for (let b = 0; b < 5; b++) await d.send('probe', 'dev-1', range(4, b * 4).map((seq) => ({ seq })));
+        for (let b = 0; b < 5; b++)
+          await d.send(
+            'probe',
+            'dev-1',
+            range(4, b * 4).map((seq) => ({ seq })),
+          );
         await server.kill();
         server = await server.restart();
         const s = await reportWhen(server.url, 'probe', 'dev-1', (x) => x.count >= 20, ADMIN_KEY);
@@ -78,7 +83,12 @@ export function runConnectorContract(h: ConnectorHarness): void {
 
       it('delivers one twin its messages in the order the device sent them', async () => {
         const d = await open('dev-6');
-        for (let b = 0; b < 3; b++) await d.send('probe', 'dev-6', range(5, b * 5).map((seq) => ({ seq })));
+        for (let b = 0; b < 3; b++)
+          await d.send(
+            'probe',
+            'dev-6',
+            range(5, b * 5).map((seq) => ({ seq })),
+          );
         const s = await reportWhen(server.url, 'probe', 'dev-6', (x) => x.count >= 15, ADMIN_KEY);
         expect(s.seqs).toEqual(range(15));
       });
@@ -114,7 +124,7 @@ export function runConnectorContract(h: ConnectorHarness): void {
     });
 
     describe('Auth', () => {
-      it("lets a device key write only the twins in its scope", async () => {
+      it('lets a device key write only the twins in its scope', async () => {
         const d = await open('dev-4');
         await d.send('probe', 'dev-4', [{ seq: 1 }]);
         await expect(d.send('probe', 'dev-5', [{ seq: 1 }])).rejects.toMatchObject({ code: 'FORBIDDEN' });

@@ -40,7 +40,12 @@ async function pool(n: number, width: number, task: (i: number) => Promise<unkno
 }
 
 async function acceptKnown(): Promise<void> {
-  await postMessages(server.url, 'probe', 'fz-rest', range(50).map((seq) => ({ seq })));
+  await postMessages(
+    server.url,
+    'probe',
+    'fz-rest',
+    range(50).map((seq) => ({ seq })),
+  );
   const ws = await WsClient.connect(server.url);
   await ws.send(range(50).map((seq) => ({ model: 'probe', id: 'fz-ws', message: { seq } })));
   await ws.close();
@@ -51,7 +56,14 @@ async function acceptKnown(): Promise<void> {
 }
 
 async function fuzzRest(m: Malformed): Promise<void> {
-  const paths = () => m.pick(['/api/v1/messages/probe/fz-junk', '/api/v1/messages', `/api/v1/messages/${encodeURIComponent(m.name())}/${encodeURIComponent(m.name())}`, `/api/v1/messages/probe/${m.name()}/ack`, '/api/v1/messages/probe']);
+  const paths = () =>
+    m.pick([
+      '/api/v1/messages/probe/fz-junk',
+      '/api/v1/messages',
+      `/api/v1/messages/${encodeURIComponent(m.name())}/${encodeURIComponent(m.name())}`,
+      `/api/v1/messages/probe/${m.name()}/ack`,
+      '/api/v1/messages/probe',
+    ]);
   await pool(N, 16, async () => {
     const method = m.pick(['POST', 'POST', 'POST', 'GET', 'PUT', 'DELETE']);
     const body = method === 'GET' || method === 'DELETE' ? undefined : m.json();
@@ -82,7 +94,14 @@ async function fuzzWs(m: Malformed): Promise<number> {
         c.raw(Buffer.concat([Buffer.from(`{"type":"msg","fid":${i},"model":"probe","id":"fz-junk-ws","message":`), payload, Buffer.from('}')]));
         break;
       case 2:
-        c.raw(JSON.stringify({ type: m.pick(['batch', 'msg', 'hello', 'cmd-ack', 'ping', 'nope']), fid: m.pick([i, null, {}, [], 'x'.repeat(1000)]), items: m.pick([null, 5, [1, 2], [{ model: m.name(), id: m.name(), message: 1 }]]), cids: m.pick([[1], 'x', ['c1']]) }));
+        c.raw(
+          JSON.stringify({
+            type: m.pick(['batch', 'msg', 'hello', 'cmd-ack', 'ping', 'nope']),
+            fid: m.pick([i, null, {}, [], 'x'.repeat(1000)]),
+            items: m.pick([null, 5, [1, 2], [{ model: m.name(), id: m.name(), message: 1 }]]),
+            cids: m.pick([[1], 'x', ['c1']]),
+          }),
+        );
         break;
       case 3:
         c.raw(JSON.stringify({ type: 'msg', fid: `f${i}`, model: m.name(), id: m.name(), message: {} }));
@@ -116,7 +135,14 @@ async function fuzzRawHttp(m: Malformed): Promise<void> {
       s.on('error', () => resolve());
       s.on('close', () => resolve());
       s.on('data', () => undefined);
-      s.write(m.pick([m.bytes(500), Buffer.from('GET /ingest HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'), Buffer.from('POST /api/v1/messages/probe/x HTTP/1.1\r\ncontent-length: -5\r\n\r\n'), Buffer.from('GARBAGE / HTTP/9.9\r\n\r\n')]));
+      s.write(
+        m.pick([
+          m.bytes(500),
+          Buffer.from('GET /ingest HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'),
+          Buffer.from('POST /api/v1/messages/probe/x HTTP/1.1\r\ncontent-length: -5\r\n\r\n'),
+          Buffer.from('GARBAGE / HTTP/9.9\r\n\r\n'),
+        ]),
+      );
       setTimeout(() => s.destroy(), 200);
     });
   });

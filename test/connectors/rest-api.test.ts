@@ -21,11 +21,14 @@ afterAll(async () => {
 /** A raw request on a given agent (to control which connection carries it). */
 function raw(agent: http.Agent, method: string, path: string, body: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: server.port, method, path, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : null }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: server.port, method, path, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : null }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -34,7 +37,10 @@ function raw(agent: http.Agent, method: string, path: string, body: string): Pro
 describe('Ingest', () => {
   it('accepts one message object or an array of them with 202 {accepted: n}', async () => {
     expect(await request(server.url, 'POST', '/api/v1/messages/probe/one', { body: { seq: 0 } })).toMatchObject({ status: 202, body: { accepted: 1 } });
-    expect(await request(server.url, 'POST', '/api/v1/messages/probe/one', { body: [{ seq: 1 }, { seq: 2 }] })).toMatchObject({ status: 202, body: { accepted: 2 } });
+    expect(await request(server.url, 'POST', '/api/v1/messages/probe/one', { body: [{ seq: 1 }, { seq: 2 }] })).toMatchObject({
+      status: 202,
+      body: { accepted: 2 },
+    });
     expect((await report(server.url, 'probe', 'one')).seqs).toEqual([0, 1, 2]);
   });
 
@@ -53,7 +59,10 @@ describe('Ingest', () => {
     const body = range(6)
       .map((i) => JSON.stringify({ model: 'probe', id: 'nd', message: { seq: i } }))
       .join('\n\r\n');
-    expect(await request(server.url, 'POST', '/api/v1/messages', { body: body + '\n', contentType: 'application/x-ndjson' })).toMatchObject({ status: 202, body: { accepted: 6 } });
+    expect(await request(server.url, 'POST', '/api/v1/messages', { body: body + '\n', contentType: 'application/x-ndjson' })).toMatchObject({
+      status: 202,
+      body: { accepted: 6 },
+    });
     expect((await report(server.url, 'probe', 'nd')).seqs).toEqual(range(6));
   });
 
@@ -78,15 +87,29 @@ describe('Ingest', () => {
   });
 
   it('refuses an unknown model with 404 UNKNOWN_MODEL and a body that is neither object nor array with 400', async () => {
-    expect(await request(server.url, 'POST', '/api/v1/messages/nope/x', { body: {} })).toMatchObject({ status: 404, body: { error: { code: 'UNKNOWN_MODEL' } } });
-    expect(await request(server.url, 'POST', '/api/v1/messages/probe/x', { body: '42' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_MESSAGE' } } });
-    expect(await request(server.url, 'POST', '/api/v1/messages/probe/x', { body: '{"seq":' })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_JSON' } } });
+    expect(await request(server.url, 'POST', '/api/v1/messages/nope/x', { body: {} })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'UNKNOWN_MODEL' } },
+    });
+    expect(await request(server.url, 'POST', '/api/v1/messages/probe/x', { body: '42' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_MESSAGE' } },
+    });
+    expect(await request(server.url, 'POST', '/api/v1/messages/probe/x', { body: '{"seq":' })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_JSON' } },
+    });
   });
 });
 
 describe('Pull list', () => {
   it('lists queued commands without removing them, and removes those acknowledged', async () => {
-    await postMessages(server.url, 'probe', 'puller', range(3).map((n) => ({ op: 'echo', command: { n } })));
+    await postMessages(
+      server.url,
+      'probe',
+      'puller',
+      range(3).map((n) => ({ op: 'echo', command: { n } })),
+    );
     await waitForCommand(server.url, 'probe', 'puller', (c) => c.command.n === 2);
     const listed = await pullCommands(server.url, 'probe', 'puller');
     expect(listed.map((c) => c.command)).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }]);
@@ -99,7 +122,10 @@ describe('Pull list', () => {
   });
 
   it('refuses an ack body that is not {"ids": [strings]}', async () => {
-    expect(await request(server.url, 'POST', '/api/v1/messages/probe/puller/ack', { body: { ids: [1, 2] } })).toMatchObject({ status: 400, body: { error: { code: 'BAD_REQUEST' } } });
+    expect(await request(server.url, 'POST', '/api/v1/messages/probe/puller/ack', { body: { ids: [1, 2] } })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST' } },
+    });
   });
 });
 
@@ -111,11 +137,14 @@ describe('Limits', () => {
 
   it('answers 413 to a streamed body as soon as it passes the cap, while the client still holds the rest', async () => {
     const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/messages/probe/stream', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve({ status: res.statusCode!, connection: res.headers.connection });
-        req.destroy();
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/messages/probe/stream', headers: { 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, connection: res.headers.connection });
+          req.destroy();
+        },
+      );
       req.on('error', (e) => (e.message.includes('socket hang up') ? undefined : reject(e)));
       // more than the cap, and the request is never ended: the answer must come anyway
       req.write('[' + '{"seq":1},'.repeat((2 * MAX_BODY) / 10));
@@ -152,12 +181,18 @@ describe('Limits', () => {
 
 describe('Errors', () => {
   it('answers unknown paths with 404, wrong methods with 405 and Allow, bad id encoding with 400 INVALID_ID', async () => {
-    expect(await request(server.url, 'POST', '/api/v1/messages/probe/a/b/c', { body: {} })).toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
+    expect(await request(server.url, 'POST', '/api/v1/messages/probe/a/b/c', { body: {} })).toMatchObject({
+      status: 404,
+      body: { error: { code: 'NOT_FOUND' } },
+    });
     const put = await request(server.url, 'PUT', '/api/v1/messages/probe/a', { body: {} });
     expect(put).toMatchObject({ status: 405, body: { error: { code: 'METHOD_NOT_ALLOWED' } } });
     expect(put.headers.get('allow')).toBe('GET, POST');
     expect((await request(server.url, 'GET', '/api/v1/messages')).status).toBe(405);
-    expect(await request(server.url, 'POST', '/api/v1/messages/probe/%E0%A4%A', { body: {} })).toMatchObject({ status: 400, body: { error: { code: 'INVALID_ID' } } });
+    expect(await request(server.url, 'POST', '/api/v1/messages/probe/%E0%A4%A', { body: {} })).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_ID' } },
+    });
   });
 
   it('counts every refusal by connector and code in /metrics', async () => {

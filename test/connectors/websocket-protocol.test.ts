@@ -21,7 +21,14 @@ beforeAll(async () => {
     { key: DEVICE, role: 'device', twins: ['probe/meter-*'] },
   ]);
   server = await startServer({
-    env: { ...fixtureEnv, AUTH_FILE: authFile, WS_HEARTBEAT_MS: String(HEARTBEAT_MS), RATE_LIMIT: String(RATE), MAX_BODY_BYTES: String(MAX_FRAME), MAX_BATCH: '500' },
+    env: {
+      ...fixtureEnv,
+      AUTH_FILE: authFile,
+      WS_HEARTBEAT_MS: String(HEARTBEAT_MS),
+      RATE_LIMIT: String(RATE),
+      MAX_BODY_BYTES: String(MAX_FRAME),
+      MAX_BATCH: '500',
+    },
   });
 });
 afterAll(async () => {
@@ -127,7 +134,12 @@ describe('Frames', () => {
 
   it('refuses twins outside a device key scope frame by frame with FORBIDDEN, keeping the connection', async () => {
     const c = await WsClient.connect(server.url, { key: DEVICE });
-    await expect(c.send([{ model: 'probe', id: 'meter-1', message: {} }, { model: 'probe', id: 'pump-1', message: {} }])).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      c.send([
+        { model: 'probe', id: 'meter-1', message: {} },
+        { model: 'probe', id: 'pump-1', message: {} },
+      ]),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(await c.send([{ model: 'probe', id: 'meter-1', message: { seq: 5 } }])).toBe(1);
     expect((await state('meter-1', 1)).seqs).toEqual([5]);
     await c.close();
@@ -142,7 +154,12 @@ describe('Frames', () => {
   it('throttles a connection over RATE_LIMIT, then closes it with 4429 when it ignores the throttle', async () => {
     const c = await WsClient.connect(server.url, { key: ADMIN });
     const frame = (k: number) => range(500, k * 500).map((seq) => ({ model: 'probe', id: 'flood', message: { seq } }));
-    const outcomes = range(60).map((k) => c.send(frame(k)).then(() => 'ack', (e) => e.code as string));
+    const outcomes = range(60).map((k) =>
+      c.send(frame(k)).then(
+        () => 'ack',
+        (e) => e.code as string,
+      ),
+    );
     const closed = await c.closed;
     const results = await Promise.all(outcomes);
     expect(closed.code).toBe(4429);

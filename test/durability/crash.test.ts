@@ -34,7 +34,12 @@ async function restStream(url: string, id: string, stop: { now: boolean }): Prom
     const n = 1 + Math.floor(random() * 20);
     next.set(id, from + n);
     try {
-      await postMessages(url, 'probe', id, range(n, from).map((seq) => ({ seq })));
+      await postMessages(
+        url,
+        'probe',
+        id,
+        range(n, from).map((seq) => ({ seq })),
+      );
     } catch {
       return; // killed: this batch is in flight, neither acknowledged nor re-sent
     }

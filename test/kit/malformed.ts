@@ -69,6 +69,9 @@ export class Malformed {
 
   /** A model name or twin id that is invalid, unknown, or odd. */
   name(): string {
-    return this.pick(['', 'nope', 'a'.repeat(300), '../../etc', 'x y', '\u0000', '%00', 'probe\n', '🤖', '$share', 'PROBE', '-', '.'.repeat(70)]) + (this.int(2) ? '' : String(this.int(1e6)));
+    return (
+      this.pick(['', 'nope', 'a'.repeat(300), '../../etc', 'x y', '\u0000', '%00', 'probe\n', '🤖', '$share', 'PROBE', '-', '.'.repeat(70)]) +
+      (this.int(2) ? '' : String(this.int(1e6)))
+    );
   }
 }

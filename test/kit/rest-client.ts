@@ -9,7 +9,12 @@ export interface RestAnswer {
   headers: Headers;
 }
 
-export async function request(url: string, method: string, path: string, opts: { key?: string; body?: string | Buffer | JsonValue; contentType?: string } = {}): Promise<RestAnswer> {
+export async function request(
+  url: string,
+  method: string,
+  path: string,
+  opts: { key?: string; body?: string | Buffer | JsonValue; contentType?: string } = {},
+): Promise<RestAnswer> {
   const headers: Record<string, string> = {};
   if (opts.key) headers.authorization = `Bearer ${opts.key}`;
   let body: string | Buffer | undefined;
@@ -56,7 +61,14 @@ export async function ackCommands(url: string, model: string, id: string, ids: s
 }
 
 /** Poll the pull list until a command matching `pred` is there. */
-export async function waitForCommand(url: string, model: string, id: string, pred: (c: PulledCommand) => boolean, key?: string, timeoutMs = 10_000): Promise<PulledCommand> {
+export async function waitForCommand(
+  url: string,
+  model: string,
+  id: string,
+  pred: (c: PulledCommand) => boolean,
+  key?: string,
+  timeoutMs = 10_000,
+): Promise<PulledCommand> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = (await pullCommands(url, model, id, key)).find(pred);
@@ -91,7 +103,14 @@ export async function report(url: string, model: string, id: string, key?: strin
  * whose last message came from that device: its answer then goes down the device's channel
  * instead of the pull list, so an attempt that gets no answer is simply repeated.
  */
-export async function reportWhen(url: string, model: string, id: string, done: (s: RecordedState) => boolean, key?: string, timeoutMs = 20_000): Promise<RecordedState> {
+export async function reportWhen(
+  url: string,
+  model: string,
+  id: string,
+  done: (s: RecordedState) => boolean,
+  key?: string,
+  timeoutMs = 20_000,
+): Promise<RecordedState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let s: RecordedState | undefined;

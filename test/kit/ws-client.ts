@@ -73,13 +73,18 @@ export class WsClient {
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);
-      ws.once('unexpected-response', (_req, res) => reject(new Refusal(res.statusCode === 401 ? 'UNAUTHENTICATED' : `HTTP_${res.statusCode}`, `upgrade refused with ${res.statusCode}`, res.statusCode)));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(new Refusal(res.statusCode === 401 ? 'UNAUTHENTICATED' : `HTTP_${res.statusCode}`, `upgrade refused with ${res.statusCode}`, res.statusCode)),
+      );
     });
     const c = new WsClient(ws);
     if (!opts.noHello) {
       const welcome = new Promise<WelcomeFrame>((r) => (c.welcomeWaiter = r));
       c.frame({ type: 'hello', ...(opts.key && !opts.keyInHeader ? { key: opts.key } : {}), ...(opts.session ? { session: opts.session } : {}) });
-      c.welcome = await Promise.race([welcome, c.closed.then(({ code, reason }) => Promise.reject(new Refusal(code === 4401 ? 'UNAUTHENTICATED' : 'CLOSED', `closed ${code} ${reason}`)))]);
+      c.welcome = await Promise.race([
+        welcome,
+        c.closed.then(({ code, reason }) => Promise.reject(new Refusal(code === 4401 ? 'UNAUTHENTICATED' : 'CLOSED', `closed ${code} ${reason}`))),
+      ]);
     }
     return c;
   }
@@ -182,5 +187,8 @@ export class WsClient {
 
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))),
+  ]).finally(() => clearTimeout(t));
 }

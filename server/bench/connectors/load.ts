@@ -55,7 +55,9 @@ class AckCounter {
 async function ingestSocket(port: number): Promise<net.Socket> {
   const s = net.connect({ host: '127.0.0.1', port, noDelay: true });
   await new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('error', reject)));
-  s.write(`GET /ingest HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  s.write(
+    `GET /ingest HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   await new Promise<void>((resolve, reject) => {
     let head = '';
     const onData = (d: Buffer) => {
@@ -130,9 +132,17 @@ async function serverCount(url: string): Promise<number> {
  * MQTT QoS 1 through the broker: `publishers` devices keep `window` publishes in flight for `ms`;
  * the rate is what the server took in as durable (its counter), until it has caught up.
  */
-export async function mqttIngestRate(serverUrl: string, brokerUrl: string, twins: number, o: { publishers: number; window: number; ms: number }): Promise<number> {
+export async function mqttIngestRate(
+  serverUrl: string,
+  brokerUrl: string,
+  twins: number,
+  o: { publishers: number; window: number; ms: number },
+): Promise<number> {
   const docs = messageDocs(4_096, twins, 9).map((t) => JSON.parse(t) as TelemetryMessage);
-  const payloads = docs.map((m) => ({ topic: `hextwin/${MODEL}/${m.id}/telemetry`, payload: `{"temp":${m.temp},"rpm":${m.rpm},"alertLevel":${m.alertLevel},"timestamp":${m.timestamp}}` }));
+  const payloads = docs.map((m) => ({
+    topic: `hextwin/${MODEL}/${m.id}/telemetry`,
+    payload: `{"temp":${m.temp},"rpm":${m.rpm},"alertLevel":${m.alertLevel},"timestamp":${m.timestamp}}`,
+  }));
   const before = await serverCount(serverUrl);
   const t0 = performance.now();
   const deadline = t0 + o.ms;
@@ -219,13 +229,23 @@ export async function restLatency(url: string, o: { rate: number; ms: number }):
     const start = performance.now();
     pending.push(
       new Promise<void>((resolve) => {
-        const req = http.request({ hostname, port, path: `/api/v1/messages/${MODEL}/lat-${i % 100}`, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 202) lat.push(performance.now() - start);
-            resolve();
-          });
-        });
+        const req = http.request(
+          {
+            hostname,
+            port,
+            path: `/api/v1/messages/${MODEL}/lat-${i % 100}`,
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode === 202) lat.push(performance.now() - start);
+              resolve();
+            });
+          },
+        );
         req.on('error', () => resolve());
         req.end(body);
       }),

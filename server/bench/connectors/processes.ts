@@ -61,7 +61,10 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bench server exited: ${err}`);
-    const ok = await fetch(url + '/readyz').then((r) => r.status === 200, () => false);
+    const ok = await fetch(url + '/readyz').then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       await stopChild(child);
@@ -87,7 +90,19 @@ export async function startMosquitto(): Promise<Child | null> {
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-mqtt-'));
   chmodSync(dir, 0o755);
   const conf = path.join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'log_dest stderr', 'log_type error', 'persistence false', 'max_queued_messages 1000000', 'set_tcp_nodelay true', ''].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'log_dest stderr',
+      'log_type error',
+      'persistence false',
+      'max_queued_messages 1000000',
+      'set_tcp_nodelay true',
+      '',
+    ].join('\n'),
+  );
   chmodSync(conf, 0o644);
   const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
   const deadline = Date.now() + 10_000;

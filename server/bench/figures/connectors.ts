@@ -27,11 +27,22 @@ const figure: Figure = {
 
       b.progress('WebSocket, batches of 100');
       const ws = await wsIngestRate(server.port, batches, 100, 2, 64, ms);
-      b.report({ name: 'connectors.ws-ingest-batch100', value: Math.round(ws), unit: `msgs/s (durable, 2 connections, ${tw} twins)`, floor: Floor.parseLookupUpdateBatch100, goal: 'ratio >= 0.5' });
+      b.report({
+        name: 'connectors.ws-ingest-batch100',
+        value: Math.round(ws),
+        unit: `msgs/s (durable, 2 connections, ${tw} twins)`,
+        floor: Floor.parseLookupUpdateBatch100,
+        goal: 'ratio >= 0.5',
+      });
 
       b.progress('REST bulk, 100 per request');
       const rest = await restBulkRate(server.port, batches, 100, 16, ms);
-      b.report({ name: 'connectors.rest-bulk-ingest-batch100', value: Math.round(rest), unit: `msgs/s (durable, 16 connections, ${tw} twins)`, floor: Floor.httpBatch100 });
+      b.report({
+        name: 'connectors.rest-bulk-ingest-batch100',
+        value: Math.round(rest),
+        unit: `msgs/s (durable, 16 connections, ${tw} twins)`,
+        floor: Floor.httpBatch100,
+      });
 
       if (broker) {
         b.progress('MQTT QoS 1 through mosquitto');

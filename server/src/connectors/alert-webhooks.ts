@@ -48,8 +48,10 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
     }
     if (typeof e.url !== 'string' || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw bad('url', 'an http(s) URL');
     if (e.models !== undefined && !(Array.isArray(e.models) && e.models.every((m) => typeof m === 'string'))) throw bad('models', 'a list of model names');
-    if (e.minSeverity !== undefined && !(typeof e.minSeverity === 'string' && e.minSeverity in Severity)) throw bad('minSeverity', `one of ${Object.keys(Severity).join(', ')}`);
-    if (e.headers !== undefined && !(typeof e.headers === 'object' && e.headers !== null && Object.values(e.headers).every((v) => typeof v === 'string'))) throw bad('headers', 'an object of strings');
+    if (e.minSeverity !== undefined && !(typeof e.minSeverity === 'string' && e.minSeverity in Severity))
+      throw bad('minSeverity', `one of ${Object.keys(Severity).join(', ')}`);
+    if (e.headers !== undefined && !(typeof e.headers === 'object' && e.headers !== null && Object.values(e.headers).every((v) => typeof v === 'string')))
+      throw bad('headers', 'an object of strings');
     if (e.name !== undefined && typeof e.name !== 'string') throw bad('name', 'a string');
     const int = (field: 'maxAttempts' | 'retryBaseMs' | 'maxQueue' | 'timeoutMs', min: number, max: number): number => {
       const v = e[field];
@@ -73,7 +75,17 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
 
 /** The JSON body of an alert, as GraphQL's Alert type shows it. */
 export function alertBody(a: AlertRecord): Record<string, unknown> {
-  return { id: a.id, model: a.model, twinId: a.twinId, severity: a.severity, title: a.title, message: a.message, at: new Date(a.at).toISOString(), acknowledged: a.acknowledged, data: a.data };
+  return {
+    id: a.id,
+    model: a.model,
+    twinId: a.twinId,
+    severity: a.severity,
+    title: a.title,
+    message: a.message,
+    at: new Date(a.at).toISOString(),
+    acknowledged: a.acknowledged,
+    data: a.data,
+  };
 }
 
 export function matches(w: AlertWebhook, a: AlertRecord): boolean {
@@ -87,8 +99,18 @@ export const alertWebhooksFeature: Feature = {
     if (!file) return;
     const hooks = loadAlertWebhooks(file);
     const registers = [ctx.metrics];
-    const deliveries = new Counter({ name: 'hextwin_webhook_deliveries_total', help: 'Alert webhook bodies by outcome: delivered, or given up (exhausted, refused, dropped)', labelNames: ['webhook', 'result'], registers });
-    const failures = new Counter({ name: 'hextwin_webhook_failed_attempts_total', help: 'Alert webhook POST attempts that failed (retried or not)', labelNames: ['webhook'], registers });
+    const deliveries = new Counter({
+      name: 'hextwin_webhook_deliveries_total',
+      help: 'Alert webhook bodies by outcome: delivered, or given up (exhausted, refused, dropped)',
+      labelNames: ['webhook', 'result'],
+      registers,
+    });
+    const failures = new Counter({
+      name: 'hextwin_webhook_failed_attempts_total',
+      help: 'Alert webhook POST attempts that failed (retried or not)',
+      labelNames: ['webhook'],
+      registers,
+    });
     const senders = hooks.map(
       (w) =>
         new WebhookSender(w, {

@@ -35,8 +35,18 @@ export class ConnectorMetrics {
     connectors: () => Connector[],
   ) {
     const registers = [registry];
-    this.messagesIn = new Counter({ name: 'hextwin_connector_messages_in_total', help: 'Messages accepted (durable) by connector', labelNames: ['connector'], registers });
-    this.errors = new Counter({ name: 'hextwin_connector_errors_total', help: 'Refused inputs by connector and error code', labelNames: ['connector', 'code'], registers });
+    this.messagesIn = new Counter({
+      name: 'hextwin_connector_messages_in_total',
+      help: 'Messages accepted (durable) by connector',
+      labelNames: ['connector'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'hextwin_connector_errors_total',
+      help: 'Refused inputs by connector and error code',
+      labelNames: ['connector', 'code'],
+      registers,
+    });
     this.ackSeconds = new Histogram({
       name: 'hextwin_connector_ack_seconds',
       help: 'Time from receiving a request, frame or publish to acknowledging it once durable',
@@ -44,9 +54,24 @@ export class ConnectorMetrics {
       buckets: [2.5e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.25, 1, 5],
       registers,
     });
-    this.commandsDelivered = new Counter({ name: 'hextwin_connector_commands_delivered_total', help: 'Commands pushed live to devices by connector', labelNames: ['connector'], registers });
-    this.deadConnections = new Counter({ name: 'hextwin_connector_dead_connections_total', help: 'Connections dropped for not answering heartbeats, by connector', labelNames: ['connector'], registers });
-    this.backpressure = new Counter({ name: 'hextwin_connector_backpressure_total', help: 'Times a connector held input back (stopped reading, delayed acks) because the engine was overloaded', labelNames: ['connector'], registers });
+    this.commandsDelivered = new Counter({
+      name: 'hextwin_connector_commands_delivered_total',
+      help: 'Commands pushed live to devices by connector',
+      labelNames: ['connector'],
+      registers,
+    });
+    this.deadConnections = new Counter({
+      name: 'hextwin_connector_dead_connections_total',
+      help: 'Connections dropped for not answering heartbeats, by connector',
+      labelNames: ['connector'],
+      registers,
+    });
+    this.backpressure = new Counter({
+      name: 'hextwin_connector_backpressure_total',
+      help: 'Times a connector held input back (stopped reading, delayed acks) because the engine was overloaded',
+      labelNames: ['connector'],
+      registers,
+    });
     new Gauge({
       name: 'hextwin_connector_connections',
       help: 'Open device connections (WebSocket) or broker connections (MQTT) by connector',

@@ -102,7 +102,9 @@ export class MqttConnector implements Connector {
 
   async start(): Promise<void> {
     this.state = ConnectorState.Connecting;
-    this.ctx.readyCheck('mqtt', () => (this.state === ConnectorState.Up ? null : `not connected to the MQTT broker ${redactUrl(this.url)}${this.lastError ? `: ${this.lastError}` : ''}`));
+    this.ctx.readyCheck('mqtt', () =>
+      this.state === ConnectorState.Up ? null : `not connected to the MQTT broker ${redactUrl(this.url)}${this.lastError ? `: ${this.lastError}` : ''}`,
+    );
     // connect once state is restored: messages taken before would only be refused with NOT_READY
     if (this.ctx.engine.ready) this.connect();
     else this.ctx.engine.on('ready', () => this.connect());
@@ -208,7 +210,8 @@ export class MqttConnector implements Connector {
     const t0 = performance.now();
     const key = parseTelemetryTopic(topic);
     if (!key) return Promise.resolve(this.refuse(undefined, new HextwinError('INVALID_ID', `not a telemetry topic: ${topic}`)));
-    if (nestsDeeperThan(payload)) return Promise.resolve(this.refuse(key, new HextwinError('INVALID_MESSAGE', `${topic}: the payload nests more than ${MAX_JSON_DEPTH} levels deep`)));
+    if (nestsDeeperThan(payload))
+      return Promise.resolve(this.refuse(key, new HextwinError('INVALID_MESSAGE', `${topic}: the payload nests more than ${MAX_JSON_DEPTH} levels deep`)));
     let message: JsonValue;
     try {
       message = JSON.parse(payload.toString('utf8')) as JsonValue;

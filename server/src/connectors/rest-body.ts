@@ -29,7 +29,8 @@ export function messagesOf(body: Buffer): JsonValue[] {
 }
 
 function envelopeOf(v: unknown, where: string): Envelope {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HextwinError('INVALID_MESSAGE', `${where}: expected an object {model, id, message}, got ${typeName(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new HextwinError('INVALID_MESSAGE', `${where}: expected an object {model, id, message}, got ${typeName(v)}`);
   const o = v as Record<string, unknown>;
   if (typeof o.model !== 'string') throw new HextwinError('INVALID_MESSAGE', `${where}: expected 'model' to be a string, got ${typeName(o.model)}`);
   if (typeof o.id !== 'string') throw new HextwinError('INVALID_MESSAGE', `${where}: expected 'id' to be a string, got ${typeName(o.id)}`);

@@ -111,7 +111,9 @@ export class RestConnector implements Connector {
       if (!bucket) this.buckets.set(socket, (bucket = new TokenBucket(rate, t0)));
       if (!bucket.take(envelopes.length, t0)) {
         const waitMs = bucket.waitMs(envelopes.length, t0);
-        throw new HextwinError('RATE_LIMITED', `more than ${rate} messages a second on this connection (RATE_LIMIT); retry in ${waitMs} ms`, { details: { retryAfterMs: waitMs } });
+        throw new HextwinError('RATE_LIMITED', `more than ${rate} messages a second on this connection (RATE_LIMIT); retry in ${waitMs} ms`, {
+          details: { retryAfterMs: waitMs },
+        });
       }
     }
     await this.ctx.engine.ingest(envelopes, { source: SOURCE });
@@ -122,7 +124,9 @@ export class RestConnector implements Connector {
 
   private pull(res: ServerResponse, principal: Principal, model: string, id: string): void {
     if (!principal.canRead && !principal.canWrite(model, id)) throw forbidden(principal, 'read the commands of', model, id);
-    const commands: PulledCommand[] = this.ctx.engine.pendingCommands(model, id).map((c) => ({ id: c.cid, command: c.command, at: new Date(c.at).toISOString() }));
+    const commands: PulledCommand[] = this.ctx.engine
+      .pendingCommands(model, id)
+      .map((c) => ({ id: c.cid, command: c.command, at: new Date(c.at).toISOString() }));
     sendJson(res, 200, { commands });
   }
 
@@ -135,7 +139,8 @@ export class RestConnector implements Connector {
       const v = parseJson(text) as { ids?: unknown } | null;
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new HextwinError('BAD_REQUEST', 'expected an empty body or {"ids": ["..."]}');
       if (v.ids !== undefined) {
-        if (!Array.isArray(v.ids) || !v.ids.every((x) => typeof x === 'string')) throw new HextwinError('BAD_REQUEST', "expected 'ids' to be an array of strings");
+        if (!Array.isArray(v.ids) || !v.ids.every((x) => typeof x === 'string'))
+          throw new HextwinError('BAD_REQUEST', "expected 'ids' to be an array of strings");
         ids = v.ids as string[];
       }
     }

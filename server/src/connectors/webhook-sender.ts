@@ -120,7 +120,12 @@ export class WebhookSender {
       if (res.ok) return { ok: true };
       const retryAfter = Number(res.headers.get('retry-after'));
       const final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
-      return { ok: false, final, reason: `HTTP ${res.status}`, retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_DELAY_MS) : undefined };
+      return {
+        ok: false,
+        final,
+        reason: `HTTP ${res.status}`,
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_DELAY_MS) : undefined,
+      };
     } catch (e) {
       return { ok: false, final: false, reason: (e as Error).name === 'AbortError' ? 'timeout' : (e as Error).message };
     } finally {

@@ -175,7 +175,11 @@ export class IngestConnection {
     if (earlier !== undefined) {
       // a re-send of a frame this session already accepted: acknowledge, never apply twice
       if (typeof earlier === 'number') this.send({ type: 'ack', fid, accepted: earlier });
-      else earlier.then((n) => this.send({ type: 'ack', fid, accepted: n }), (e) => this.refuse(fid, toCoded(e).code, toCoded(e).message));
+      else
+        earlier.then(
+          (n) => this.send({ type: 'ack', fid, accepted: n }),
+          (e) => this.refuse(fid, toCoded(e).code, toCoded(e).message),
+        );
       return;
     }
     const { maxBatch } = this.host.config;
@@ -201,25 +205,27 @@ export class IngestConnection {
     const attempt = this.host.engine.ingest(items, { source: session.source }).then(() => items.length);
     session.track(fid, attempt);
     this.inflight++;
-    attempt.then(
-      (n) => {
-        session.track(fid, n);
-        this.host.counters.messagesIn.inc(n);
-        if (this.closed) return;
-        this.send({ type: 'ack', fid, accepted: n });
-        this.host.counters.ackSeconds.observe((performance.now() - t0) / 1000);
-        this.pushQueuedCommands(items);
-      },
-      (e) => {
-        session.forget(fid, attempt);
-        const coded = toCoded(e);
-        if (coded.code === 'INTERNAL') this.host.logger.error({ err: e }, 'WebSocket ingest failed');
-        this.refuse(fid, coded.code, coded.message);
-      },
-    ).finally(() => {
-      this.inflight--;
-      if (this.inflight === 0 && this.closing) this.finishClosing();
-    });
+    attempt
+      .then(
+        (n) => {
+          session.track(fid, n);
+          this.host.counters.messagesIn.inc(n);
+          if (this.closed) return;
+          this.send({ type: 'ack', fid, accepted: n });
+          this.host.counters.ackSeconds.observe((performance.now() - t0) / 1000);
+          this.pushQueuedCommands(items);
+        },
+        (e) => {
+          session.forget(fid, attempt);
+          const coded = toCoded(e);
+          if (coded.code === 'INTERNAL') this.host.logger.error({ err: e }, 'WebSocket ingest failed');
+          this.refuse(fid, coded.code, coded.message);
+        },
+      )
+      .finally(() => {
+        this.inflight--;
+        if (this.inflight === 0 && this.closing) this.finishClosing();
+      });
   }
 
   /** Refuse a frame over the rate limit; a client that keeps sending while throttled is closed. */

@@ -30,7 +30,15 @@ const alert = (over: Partial<AlertRecord> = {}): AlertRecord => ({
 describe('ALERT_WEBHOOKS file', () => {
   it('reads entries with defaults for everything but the url', () => {
     const [w] = loadAlertWebhooks(file([{ url: 'https://hooks.example/x' }]));
-    expect(w).toMatchObject({ name: 'hooks.example', url: 'https://hooks.example/x', models: null, minSeverity: 'INFO', maxAttempts: 8, retryBaseMs: 500, headers: {} });
+    expect(w).toMatchObject({
+      name: 'hooks.example',
+      url: 'https://hooks.example/x',
+      models: null,
+      minSeverity: 'INFO',
+      maxAttempts: 8,
+      retryBaseMs: 500,
+      headers: {},
+    });
   });
 
   it.each([
@@ -55,7 +63,17 @@ describe('ALERT_WEBHOOKS file', () => {
   });
 
   it('posts the alert as GraphQL shows it, with an ISO time', () => {
-    expect(alertBody(alert())).toEqual({ id: 'a1', model: 'gas-sensor', twinId: 's1', severity: 'ERROR', title: 't', message: 'm', at: '2026-01-01T00:00:00.000Z', acknowledged: false, data: null });
+    expect(alertBody(alert())).toEqual({
+      id: 'a1',
+      model: 'gas-sensor',
+      twinId: 's1',
+      severity: 'ERROR',
+      title: 't',
+      message: 'm',
+      at: '2026-01-01T00:00:00.000Z',
+      acknowledged: false,
+      data: null,
+    });
   });
 });
 
@@ -79,11 +97,27 @@ describe('WebhookSender', () => {
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
   }
 
-  const target = (url: string, over: Partial<WebhookTarget> = {}): WebhookTarget => ({ name: 't', url, headers: {}, maxAttempts: 4, retryBaseMs: 5, maxQueue: 100, timeoutMs: 2_000, ...over });
+  const target = (url: string, over: Partial<WebhookTarget> = {}): WebhookTarget => ({
+    name: 't',
+    url,
+    headers: {},
+    maxAttempts: 4,
+    retryBaseMs: 5,
+    maxQueue: 100,
+    timeoutMs: 2_000,
+    ...over,
+  });
 
   function events() {
     const log: string[] = [];
-    return { log, events: { delivered: () => log.push('delivered'), attemptFailed: (r: string) => log.push(`failed ${r}`), gaveUp: (w: string) => log.push(`gave up ${w}`) } };
+    return {
+      log,
+      events: {
+        delivered: () => log.push('delivered'),
+        attemptFailed: (r: string) => log.push(`failed ${r}`),
+        gaveUp: (w: string) => log.push(`gave up ${w}`),
+      },
+    };
   }
 
   it('delivers bodies in order, retrying 5xx and 429 answers', async () => {

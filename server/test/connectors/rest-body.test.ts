@@ -34,7 +34,9 @@ describe('Bulk envelopes', () => {
   });
 
   it('names the item or line at fault', () => {
-    expect(() => bulkEnvelopesOf(buf('[{"model":"m","id":"a","message":1},{"model":"m","id":7,"message":1}]'), false, 10)).toThrow("item 1: expected 'id' to be a string, got number");
+    expect(() => bulkEnvelopesOf(buf('[{"model":"m","id":"a","message":1},{"model":"m","id":7,"message":1}]'), false, 10)).toThrow(
+      "item 1: expected 'id' to be a string, got number",
+    );
     expect(() => bulkEnvelopesOf(buf('{"model":"m","id":"a","message":1}\n\n{oops'), true, 10)).toThrow(/^line 3 is not valid JSON/);
     expect(() => bulkEnvelopesOf(buf('[{"model":"m","id":"a"}]'), false, 10)).toThrow("item 0: 'message' is missing");
   });
