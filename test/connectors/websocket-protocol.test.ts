@@ -68,6 +68,7 @@ describe('Connection', () => {
 
   it('drops a connection that stops answering heartbeats, and counts it', async () => {
     const before = await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' });
+    const inBefore = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' });
     const socket = net.connect(server.port, '127.0.0.1');
     socket.on('data', () => undefined); // reads, never answers a ping
     socket.write(
@@ -77,7 +78,49 @@ describe('Connection', () => {
     await withTimeout(new Promise((r) => socket.once('close', r)), HEARTBEAT_MS * 10, 'the server to drop a silent connection');
     expect(await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' })).toBe(before + 1);
   });
+
+  it('stops reading from a client that does not read what it is sent, and drops it if that lasts', async () => {
+    const before = await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' });
+    const inBefore = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' });
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined); // the server drops it while it still writes
+    await new Promise<void>((resolve) => {
+      socket.once('data', () => resolve()); // the 101 answer; nothing is read after it
+      socket.write(
+        'GET /ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          `Sec-WebSocket-Key: ${Buffer.from('fedcba9876543210').toString('base64')}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`,
+      );
+    });
+    socket.pause();
+    // each frame asks the twin to send a 60 kB command back down this socket: far more than it reads
+    const pad = 'x'.repeat(60_000);
+    const frames = 400;
+    for (let fid = 0; fid < frames; fid++) {
+      socket.write(clientTextFrame(JSON.stringify({ type: 'msg', fid, model: 'probe', id: 'no-reader', message: { op: 'echo', command: { pad } } })));
+    }
+    const deadline = Date.now() + HEARTBEAT_MS * 30;
+    while ((await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' })) === before) {
+      expect(Date.now(), 'the server to drop a client that stopped reading').toBeLessThan(deadline);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // it had stopped reading long before the client's frames ran out
+    expect(await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' })).toBeLessThan(inBefore + frames / 2);
+    socket.destroy();
+  });
 });
+
+/** A client text frame, masked with a zero key (RFC 6455 allows any key). */
+function clientTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const n = payload.length;
+  const head =
+    n < 126
+      ? Buffer.from([0x81, 0x80 | n])
+      : n < 65_536
+        ? Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff])
+        : Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
+  return Buffer.concat([head, Buffer.alloc(4), payload]);
+}
 
 describe('Frames', () => {
   it('acknowledges a re-sent frame id without applying it twice', async () => {

@@ -91,6 +91,7 @@ export class MqttConnector implements Connector {
   /** twins whose queued commands were re-published since the last connect: model -> ids */
   private seen = new Map<string, Set<string>>();
   private readonly log: Logger;
+  private readonly refusalLog = new Map<string, { at: number; suppressed: number }>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -278,11 +279,23 @@ export class MqttConnector implements Connector {
     const coded = toCoded(e);
     this.counters.error(coded.code);
     if (coded.code === 'INTERNAL') this.log.error({ err: e }, 'MQTT ingest failed');
-    else this.log.debug({ code: coded.code, model: key?.model, id: key?.id }, coded.message);
+    else this.logRefusal(coded.code, key, coded.message);
     if (key && this.client?.connected) {
       this.client.publish(MqttTopics.errors(key.model, key.id), JSON.stringify(coded.toJSON()), { qos: 0 });
     }
     return reasonCodeFor(coded.code);
+  }
+
+  /** Log a refused message: the first of each code, then at most one per code every 10 s with a count. */
+  private logRefusal(code: string, key: { model: string; id: string } | undefined, message: string): void {
+    const now = Date.now();
+    const last = this.refusalLog.get(code);
+    if (last && now - last.at < 10_000) {
+      last.suppressed++;
+      return;
+    }
+    this.log.warn({ code, model: key?.model, id: key?.id, alsoRefusedSinceLastLog: last?.suppressed ?? 0 }, message);
+    this.refusalLog.set(code, { at: now, suppressed: 0 });
   }
 
   // ------------------------------------------------------------------ commands out

@@ -109,9 +109,15 @@ export class WebSocketConnector implements Connector, ConnectionHost {
     });
   }
 
-  /** Ping every connection; drop those that did not answer since the last beat. */
+  /** Ping every connection; drop those that did not answer since the last beat, or stopped reading long ago. */
   private beat(): void {
+    const now = Date.now();
     for (const c of this.connections) {
+      if (c.stalledFor(now) > 2 * this.config.wsHeartbeatMs) {
+        this.counters.deadConnections.inc();
+        c.ws.terminate();
+        continue;
+      }
       if (c.paused) continue;
       if (!c.alive) {
         this.counters.deadConnections.inc();
@@ -121,6 +127,6 @@ export class WebSocketConnector implements Connector, ConnectionHost {
       c.alive = false;
       c.ws.ping();
     }
-    this.sessions.sweep(Date.now());
+    this.sessions.sweep(now);
   }
 }

@@ -68,6 +68,7 @@ export class IngestConnection {
   private held: HeldFrame[] = [];
   private waitingForEngine = false;
   private pauseReasons = 0;
+  private slowSince = 0;
   private drainPoll: NodeJS.Timeout | null = null;
   private authTimer: NodeJS.Timeout | null = null;
   /** twins whose queued commands were already pushed on this connection: model -> ids */
@@ -103,6 +104,14 @@ export class IngestConnection {
   /** Paused connections are not read, so their pongs cannot arrive: the heartbeat spares them. */
   get paused(): boolean {
     return this.pauseReasons !== 0;
+  }
+
+  /**
+   * ms this connection has not been reading what we send (0 when it is): a client that stays so
+   * long cannot be told from a dead one, since its pongs are not read either.
+   */
+  stalledFor(now: number): number {
+    return this.pauseReasons & PAUSE_SLOW_READER ? now - this.slowSince : 0;
   }
 
   // ------------------------------------------------------------------ incoming
@@ -291,6 +300,7 @@ export class IngestConnection {
     if (this.ws.bufferedAmount > SEND_HIGH_WATER && !(this.pauseReasons & PAUSE_SLOW_READER)) {
       // the client does not read its acks and commands: stop reading its frames until it catches up
       this.pause(PAUSE_SLOW_READER);
+      this.slowSince = Date.now();
       this.drainPoll = setInterval(() => {
         if (this.closed || this.ws.bufferedAmount < SEND_LOW_WATER) {
           clearInterval(this.drainPoll!);
