@@ -122,6 +122,15 @@ export async function restBulkRate(port: number, batches: string[], perRequest: 
   return (await rawHttpRate(port, requests, connections, ms)) * perRequest;
 }
 
+/** REST, one message per request (`POST /api/v1/messages/{model}/{id}`) over `connections` keep-alive connections: requests per second. */
+export async function restSingleRate(port: number, twins: number, connections: number, ms: number): Promise<number> {
+  const requests = messageDocs(20_000, twins, 11).map((text) => {
+    const m = JSON.parse(text) as TelemetryMessage;
+    return httpPost(port, `/api/v1/messages/${MODEL}/${m.id}`, `{"temp":${m.temp},"rpm":${m.rpm},"alertLevel":${m.alertLevel},"timestamp":${m.timestamp}}`);
+  });
+  return rawHttpRate(port, requests, connections, ms);
+}
+
 async function serverCount(url: string): Promise<number> {
   const text = await (await fetch(url + '/metrics')).text();
   const m = /^hextwin_connector_messages_in_total\{connector="mqtt"\} (\S+)$/m.exec(text);

@@ -7,7 +7,7 @@
 import type { Bench, Figure } from '../bench.js';
 import { Floor } from '../floors.js';
 import { short } from '../lib/measure.js';
-import { envelopeBatches, mqttIngestRate, restBulkRate, restLatency, wsIngestRate, wsLatency } from '../connectors/load.js';
+import { envelopeBatches, mqttIngestRate, restBulkRate, restLatency, restSingleRate, wsIngestRate, wsLatency } from '../connectors/load.js';
 import { startBenchServer, startMosquitto } from '../connectors/processes.js';
 
 const figure: Figure = {
@@ -42,6 +42,15 @@ const figure: Figure = {
         value: Math.round(rest),
         unit: `msgs/s (durable, 16 connections, ${tw} twins)`,
         floor: Floor.httpBatch100,
+      });
+
+      b.progress('REST, one message per request');
+      const single = await restSingleRate(server.port, twins, 64, ms);
+      b.report({
+        name: 'connectors.rest-single-ingest',
+        value: Math.round(single),
+        unit: `requests/s (durable, 64 connections, ${tw} twins)`,
+        floor: Floor.httpSingle,
       });
 
       if (broker) {
