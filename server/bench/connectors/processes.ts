@@ -40,7 +40,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startBenchServer(env: Record<string, string> = {}): Promise<Child> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-'));
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsx, path.join(serverDir, 'src/main.ts')], {
+  // HEXTWIN_BENCH_PROF=<dir> writes a CPU profile of the server under load there
+  const prof = process.env.HEXTWIN_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HEXTWIN_BENCH_PROF}`] : [];
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...prof, '--import', tsx, path.join(serverDir, 'src/main.ts')], {
     cwd: serverDir,
     env: {
       ...process.env,
