@@ -6,7 +6,6 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import { promisify } from 'node:util';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { Figure } from '../bench.js';
+import { freePort, stopChild } from '../lib/child.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 const CHROMIUM_ARGS = [
@@ -33,17 +33,6 @@ const QUICK_WARMUP_MS = 3_000;
 const BATCH = 1_000;
 const CONDITIONS = ['minor', 'moderate', 'severe', 'offline'] as const;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** Deterministic positions so every run loads the same map. */
 function nodePosition(i: number): { lat: number; lng: number } {
   const a = Math.sin(i * 12.9898) * 43758.5453;
@@ -61,7 +50,6 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -78,12 +66,7 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
     url,
     wsUrl: `ws://127.0.0.1:${port}/ingest`,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
