@@ -4,29 +4,18 @@
  * frames per second over 10 s, and the ingest rate actually reached (on 2 shared cores the load
  * generator, the server and the software-rendered browser compete, so the rate is part of the result).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { Figure } from '../bench.js';
 import { freePort, stopChild } from '../lib/child.js';
+import { buildDashboard, launchChromium } from '../lib/chromium.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const MEASURE_MS = 10_000;
 const WARMUP_MS = 5_000;
 const QUICK_WARMUP_MS = 3_000;
@@ -164,14 +153,10 @@ const figure: Figure = {
     const twins = b.quick ? 20_000 : 100_000;
     const per = b.quick ? ' (20k twins)' : '';
     b.progress('building the dashboard');
-    const web = path.join(repoRoot, 'web');
-    await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-      cwd: web,
-      timeout: 180_000,
-    });
+    await buildDashboard();
     b.progress('starting the server and Chromium');
     const server = await startServer();
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     const feeder = await Feeder.open(server.wsUrl);
     let feeding = true;
     try {
