@@ -1,6 +1,7 @@
 /** The WebSocket ingest protocol (shared/src/PROTOCOL.md) beyond the connector contract. */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wsTextFrame } from '@hextwin/server/bench/lib/raw-clients';
 import { writeAuthFile } from '../kit/auth-file.js';
 import { fixtureEnv, range } from '../kit/fixtures.js';
 import { metric } from '../kit/metrics.js';
@@ -96,7 +97,7 @@ describe('Connection', () => {
     const pad = 'x'.repeat(60_000);
     const frames = 400;
     for (let fid = 0; fid < frames; fid++) {
-      socket.write(clientTextFrame(JSON.stringify({ type: 'msg', fid, model: 'probe', id: 'no-reader', message: { op: 'echo', command: { pad } } })));
+      socket.write(wsTextFrame(JSON.stringify({ type: 'msg', fid, model: 'probe', id: 'no-reader', message: { op: 'echo', command: { pad } } })));
     }
     const deadline = Date.now() + HEARTBEAT_MS * 30;
     while ((await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' })) === before) {
@@ -108,19 +109,6 @@ describe('Connection', () => {
     socket.destroy();
   });
 });
-
-/** A client text frame, masked with a zero key (RFC 6455 allows any key). */
-function clientTextFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
-  const n = payload.length;
-  const head =
-    n < 126
-      ? Buffer.from([0x81, 0x80 | n])
-      : n < 65_536
-        ? Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff])
-        : Buffer.from([0x81, 0x80 | 127, 0, 0, 0, 0, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]);
-  return Buffer.concat([head, Buffer.alloc(4), payload]);
-}
 
 describe('Frames', () => {
   it('acknowledges a re-sent frame id without applying it twice', async () => {

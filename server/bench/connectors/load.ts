@@ -3,12 +3,11 @@
  * floors' clients do), so that the client costs less than the server it drives; latency clients
  * send at a fixed rate and may be ordinary ones.
  */
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { httpPost, rawHttpRate, wsTextFrame } from '../lib/raw-clients.js';
+import { httpPost, rawHttpRate, windowedWsRate, wsConnect, wsTextFrame } from '../lib/raw-clients.js';
 import { messageBatches, messageDocs, type TelemetryMessage } from '../lib/twins.js';
 
 export const MODEL = 'bench-reading';
@@ -23,54 +22,9 @@ export function envelopeBatches(count: number, size: number, twins: number): str
   return messageBatches(count, size, twins, 7).map((b) => `[${b.map(envelopeText).join(',')}]`);
 }
 
-/** Server frames in a byte stream that may split them anywhere: how many are acks. */
-class AckCounter {
-  private rest: Buffer = Buffer.alloc(0);
-  private static readonly ACK = Buffer.from('{"type":"ack"');
-  push(d: Buffer): number {
-    let buf = this.rest.length ? Buffer.concat([this.rest, d]) : d;
-    let acks = 0;
-    for (;;) {
-      if (buf.length < 2) break;
-      let len = buf[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (buf.length < 4) break;
-        len = buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) break;
-        len = Number(buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (buf.length < off + len) break;
-      if (buf.subarray(off, off + AckCounter.ACK.length).equals(AckCounter.ACK)) acks++;
-      buf = buf.subarray(off + len);
-    }
-    this.rest = Buffer.from(buf);
-    return acks;
-  }
-}
-
+/** A WebSocket at /ingest that has said hello. */
 async function ingestSocket(port: number): Promise<net.Socket> {
-  const s = net.connect({ host: '127.0.0.1', port, noDelay: true });
-  await new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('error', reject)));
-  s.write(
-    `GET /ingest HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-  );
-  await new Promise<void>((resolve, reject) => {
-    let head = '';
-    const onData = (d: Buffer) => {
-      head += d.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
-      s.off('data', onData);
-      if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`upgrade refused: ${head.split('\r\n')[0]}`));
-      if (head.length > end + 4) s.unshift(Buffer.from(head.slice(end + 4), 'latin1'));
-      resolve();
-    };
-    s.on('data', onData);
-  });
+  const s = await wsConnect(port, '/ingest');
   s.write(wsTextFrame('{"type":"hello"}'));
   return s;
 }
@@ -81,39 +35,19 @@ async function ingestSocket(port: number): Promise<net.Socket> {
  */
 export async function wsIngestRate(port: number, batches: string[], perFrame: number, connections: number, window: number, ms: number): Promise<number> {
   const sockets = await Promise.all(Array.from({ length: connections }, () => ingestSocket(port)));
-  let acked = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    sockets.map(
-      (s, c) =>
-        new Promise<void>((resolve) => {
-          const counter = new AckCounter();
-          let fid = 0;
-          let inFlight = 0;
-          let running = true;
-          const pump = () => {
-            s.cork();
-            while (running && inFlight < window) {
-              fid++;
-              s.write(wsTextFrame(`{"type":"batch","fid":${fid},"items":${batches[(fid * connections + c) % batches.length]}}`));
-              inFlight++;
-            }
-            s.uncork();
-            if (!running && inFlight === 0) resolve();
-          };
-          s.on('data', (d: Buffer) => {
-            const n = counter.push(d);
-            inFlight -= n;
-            if (performance.now() - t0 <= ms) acked += n * perFrame;
-            else running = false;
-            pump();
-          });
-          pump();
-        }),
-    ),
-  );
-  for (const s of sockets) s.destroy();
-  return acked / (ms / 1000);
+  return windowedWsRate(sockets, {
+    frames: (c) => {
+      let fid = 0;
+      return () => {
+        fid++;
+        return wsTextFrame(`{"type":"batch","fid":${fid},"items":${batches[(fid * connections + c) % batches.length]}}`);
+      };
+    },
+    ackPrefix: '{"type":"ack"',
+    messagesPerFrame: perFrame,
+    window,
+    ms,
+  });
 }
 
 /** REST bulk (`POST /api/v1/messages`, JSON arrays) over `connections` keep-alive connections: accepted messages per second. */
