@@ -1,20 +1,7 @@
-/** Distances on the Earth for the sample models: great-circle, and from a point to a polyline. */
+/** Distance on the Earth from a point to a polyline, for the sample models (great-circle distance is in `@hextwin/shared`). */
+import { EARTH_RADIUS_KM, haversineKm, type LatLng } from '@hextwin/shared';
 
-export interface LatLng {
-  lat: number;
-  lng: number;
-}
-
-const EARTH_RADIUS_KM = 6371.0088;
 const RAD = Math.PI / 180;
-
-/** Great-circle distance in km. */
-export function haversineKm(a: LatLng, b: LatLng): number {
-  const dLat = (b.lat - a.lat) * RAD;
-  const dLng = (b.lng - a.lng) * RAD;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
 
 /**
  * Shortest distance in km from `p` to a polyline (its segments, not only its vertices).

@@ -19,8 +19,8 @@
  * truck without a row (a simulator's fleet); it wins over reference data.
  */
 import { fileURLToPath } from 'node:url';
-import { defineModel, eventTime, Severity, type JsonValue, type ReferenceRow, type TwinContext } from '@hextwin/shared';
-import { distanceToPolylineKm, haversineKm, type LatLng } from './geo.js';
+import { defineModel, eventTime, haversineKm, Severity, type JsonValue, type LatLng, type ReferenceRow, type TwinContext } from '@hextwin/shared';
+import { distanceToPolylineKm } from './geo.js';
 import { latSchema, lngSchema, nullable, timestampSchema } from './schema.js';
 
 const MINUTE = 60_000;

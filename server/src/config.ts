@@ -26,6 +26,14 @@ export interface Config {
   rateLimit: number;
   /** directory of the built dashboard */
   webDir: string | undefined;
+  /** most messages in one REST request or WebSocket frame (more: TOO_MANY_MESSAGES) */
+  maxBatch: number;
+  /** ms between WebSocket heartbeats; a connection silent for a whole interval after a ping is dropped */
+  wsHeartbeatMs: number;
+  /** MQTT client id of this server (a persistent session at the broker) */
+  mqttClientId: string;
+  /** JSON file listing alert webhooks: [{ url, models?, minSeverity?, headers? }] */
+  alertWebhooks: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
 }
@@ -79,6 +87,10 @@ export function loadConfig(env: Env = process.env): Config {
     checkpointMs: int(env, 'CHECKPOINT_MS', 2_000, 10, 3_600_000),
     rateLimit: int(env, 'RATE_LIMIT', 200_000, 0, 100_000_000),
     webDir: env.WEB_DIR || undefined,
+    maxBatch: int(env, 'MAX_BATCH', 10_000, 1, 1_000_000),
+    wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 100, 3_600_000),
+    mqttClientId: env.MQTT_CLIENT_ID || `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`,
+    alertWebhooks: env.ALERT_WEBHOOKS || undefined,
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
   };
 }

@@ -20,3 +20,5 @@ export type {
 } from './model.js';
 export { tumblingWindows, slidingWindows, sessionWindows, RingBuffer, pushBounded } from './windows.js';
 export type { Window } from './windows.js';
+export { EARTH_RADIUS_KM, haversineKm, haversineKmBetween } from './geo.js';
+export type { LatLng } from './geo.js';

@@ -67,9 +67,13 @@ export type ClientFrame = HelloFrame | MessageFrame | BatchFrame | CommandAckFra
 export interface WelcomeFrame {
   type: 'welcome';
   session: string;
+  /** true when the hello named a session the server still knew: re-sent fids are recognised */
+  resumed?: boolean;
   /** the server's limits, so clients can size their batches */
   maxFrameBytes: number;
   maxBatch: number;
+  /** the server pings this often; a connection that does not answer within one interval is dropped */
+  heartbeatMs?: number;
 }
 export interface AckFrame {
   type: 'ack';
@@ -191,5 +195,14 @@ export function stringifyFrame(frame: ClientFrame | ServerFrame): string {
 export const MqttTopics = {
   telemetry: (model: string, id: string) => `hextwin/${model}/${id}/telemetry`,
   commands: (model: string, id: string) => `hextwin/${model}/${id}/commands`,
+  /** where the server reports a refused telemetry message: `{"error": {"code", "message"}}` */
+  errors: (model: string, id: string) => `hextwin/${model}/${id}/errors`,
   telemetrySubscription: 'hextwin/+/+/telemetry',
 } as const;
+
+/** The model and twin id of a `hextwin/{model}/{id}/telemetry` topic, or undefined for any other topic. */
+export function parseTelemetryTopic(topic: string): { model: string; id: string } | undefined {
+  const parts = topic.split('/');
+  if (parts.length !== 4 || parts[0] !== 'hextwin' || parts[3] !== 'telemetry' || !parts[1] || !parts[2]) return undefined;
+  return { model: parts[1], id: parts[2] };
+}

@@ -43,7 +43,7 @@ export class SequenceLoad {
     if (!batch.length) return true;
     let ok = false;
     try {
-      const res = await post(nodeUrl + '/api/v1/cluster/ingest', batch);
+      const res = await post(nodeUrl + '/api/v1/messages', batch);
       ok = res.status === 202;
       await res.arrayBuffer();
     } catch {

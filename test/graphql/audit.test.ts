@@ -1,16 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditServer } from 'graphql-http';
-import type { ServerHandle } from '../kit/server.js';
-import { startGraphqlServer } from './helpers.js';
+import { useGraphqlServer } from './helpers.js';
 
-let server: ServerHandle;
-
-beforeAll(async () => {
-  server = await startGraphqlServer();
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useGraphqlServer();
 
 describe('GraphQL over HTTP compliance', () => {
   it('passes every MUST of the graphql-http audit', async () => {

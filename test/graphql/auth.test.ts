@@ -1,18 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ServerHandle } from '../kit/server.js';
-import { codeOf, data, gql, KEYS, startGraphqlServer, subscribe, wsClient } from './helpers.js';
+import { codeOf, data, gql, KEYS, subscribe, useGraphqlServer, wsClient } from './helpers.js';
 
-let server: ServerHandle;
-let url: string;
-
-beforeAll(async () => {
-  server = await startGraphqlServer({ auth: true });
-  url = server.url;
-});
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useGraphqlServer({ auth: true });
 
 const QUERY = '{ twins(model: "sensor") { totalCount } }';
 const MUTATION = 'mutation { sendToTwin(model: "sensor", id: "a1", message: {set: {level: 1}}) }';
@@ -20,32 +10,32 @@ const MUTATION = 'mutation { sendToTwin(model: "sensor", id: "a1", message: {set
 describe('HTTP', () => {
   it('refuses requests without a key, or with an unknown key, with 401 UNAUTHENTICATED', async () => {
     for (const key of [undefined, 'not-a-key']) {
-      const r = await gql(url, QUERY, undefined, { key });
+      const r = await gql(server.url, QUERY, undefined, { key });
       expect(r.status).toBe(401);
       expect(codeOf(r)).toBe('UNAUTHENTICATED');
       expect(r.headers.get('www-authenticate')).toMatch(/^Bearer/);
     }
   });
   it('refuses device keys with 403 FORBIDDEN', async () => {
-    const r = await gql(url, QUERY, undefined, { key: KEYS.device[0] });
+    const r = await gql(server.url, QUERY, undefined, { key: KEYS.device[0] });
     expect(r.status).toBe(403);
     expect(codeOf(r)).toBe('FORBIDDEN');
   });
   it('lets viewers read but not run mutations', async () => {
-    expect((await data(url, QUERY, undefined, KEYS.viewer[0])).twins.totalCount).toBe(0);
-    const r = await gql(url, MUTATION, undefined, { key: KEYS.viewer[0] });
+    expect((await data(server.url, QUERY, undefined, KEYS.viewer[0])).twins.totalCount).toBe(0);
+    const r = await gql(server.url, MUTATION, undefined, { key: KEYS.viewer[0] });
     expect(codeOf(r)).toBe('FORBIDDEN');
     expect(r.body.data).toBeNull();
   });
   it('lets operators run mutations', async () => {
-    expect((await data(url, MUTATION, undefined, KEYS.operator[0])).sendToTwin).toBe(true);
+    expect((await data(server.url, MUTATION, undefined, KEYS.operator[0])).sendToTwin).toBe(true);
   });
 });
 
 describe('WebSocket', () => {
   function closeOf(key: string | undefined): Promise<{ code: number; reason: string }> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
+      const ws = new WebSocket(server.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
       ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: key ? { authorization: `Bearer ${key}` } : {} })));
       ws.on('message', (m) => {
         const msg = JSON.parse(String(m));
@@ -68,7 +58,7 @@ describe('WebSocket', () => {
   });
   it('acknowledges viewers, who may subscribe but not run mutations', async () => {
     expect((await closeOf(KEYS.viewer[0])).reason).toBe('acknowledged');
-    const client = wsClient(url, KEYS.viewer[0]);
+    const client = wsClient(server.url, KEYS.viewer[0]);
     const sub = subscribe(client, 'subscription { aggregate(model: "sensor", everyMs: 100) { count } }');
     expect((await sub.next()).data.aggregate).toEqual([{ count: expect.any(Number) }]);
     await sub.close();

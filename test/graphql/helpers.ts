@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
+import { afterAll, beforeAll } from 'vitest';
 import WebSocket from 'ws';
 import { repoRoot, startServer, type ServerHandle } from '../kit/server.js';
 
@@ -19,15 +20,46 @@ export const KEYS = {
 export function writeAuthFile(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-auth-'));
   const file = path.join(dir, 'auth.json');
-  const keys = Object.entries(KEYS).map(([name, [key, role]]) => ({ name, role, sha256: createHash('sha256').update(key).digest('hex'), ...(role === 'device' ? { twins: ['sensor/*'] } : {}) }));
+  const keys = Object.entries(KEYS).map(([name, [key, role]]) => ({
+    name,
+    role,
+    sha256: createHash('sha256').update(key).digest('hex'),
+    ...(role === 'device' ? { twins: ['sensor/*'] } : {}),
+  }));
   writeFileSync(file, JSON.stringify({ keys }));
   return file;
 }
 
-export function startGraphqlServer(opts: { auth?: boolean; env?: Record<string, string> } = {}): Promise<ServerHandle> {
+export interface GraphqlServerOptions {
+  /** require the API keys of KEYS */
+  auth?: boolean;
+  env?: Record<string, string>;
+}
+
+function startGraphqlServer(opts: GraphqlServerOptions = {}): Promise<ServerHandle> {
   return startServer({
     env: { MODELS_DIR: fixtureModels, HEXTWIN_SAMPLE_MODELS: '0', ...(opts.auth ? { AUTH_FILE: writeAuthFile() } : {}), ...opts.env },
   });
+}
+
+/**
+ * One server for the whole test file: started before its first test (its own `beforeAll` hooks
+ * registered later run after), stopped after its last. `url` is there once the server is up.
+ */
+export function useGraphqlServer(opts: GraphqlServerOptions = {}): { readonly url: string } {
+  let server: ServerHandle | undefined;
+  beforeAll(async () => {
+    server = await startGraphqlServer(opts);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get url() {
+      if (!server) throw new Error('the GraphQL test server is not up yet: read url inside a hook or a test');
+      return server.url;
+    },
+  };
 }
 
 export interface GqlResponse<D = Record<string, unknown>> {
@@ -37,10 +69,20 @@ export interface GqlResponse<D = Record<string, unknown>> {
 }
 
 /** POST a GraphQL request. */
-export async function gql<D = Record<string, any>>(url: string, query: string, variables?: Record<string, unknown>, opts: { key?: string; headers?: Record<string, string> } = {}): Promise<GqlResponse<D>> {
+export async function gql<D = Record<string, any>>(
+  url: string,
+  query: string,
+  variables?: Record<string, unknown>,
+  opts: { key?: string; headers?: Record<string, string> } = {},
+): Promise<GqlResponse<D>> {
   const r = await fetch(url + '/graphql', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}), ...opts.headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+      ...opts.headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   const text = await r.text();

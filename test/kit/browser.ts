@@ -1,40 +1,13 @@
 /**
- * Headless Debian Chromium driven by playwright-core (never a downloaded browser), with the flags
- * that give it software WebGL on these machines, and a built dashboard to point it at.
+ * The browser side of the kit: headless Debian Chromium and the built dashboard (shared with the
+ * benchmarks' browser figure, see server/bench/lib/chromium.ts), screenshots and page errors.
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { repoRoot } from './server.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
-
-export function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-}
-
-/** Builds web/dist (the server serves it at `/`), so a browser test never sees a stale dashboard. */
-export async function buildDashboard(): Promise<void> {
-  // vite's own entry under this Node: no package manager needs to be on PATH
-  const web = path.join(repoRoot, 'web');
-  await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: web, timeout: 180_000 });
-}
+export { buildDashboard, CHROMIUM, CHROMIUM_ARGS, launchChromium } from '@hextwin/server/bench/lib/chromium';
 
 /** Where tests put screenshots (gitignored). */
 export const artifactsDir = path.join(repoRoot, 'test-artifacts');

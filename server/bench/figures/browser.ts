@@ -4,45 +4,23 @@
  * frames per second over 10 s, and the ingest rate actually reached (on 2 shared cores the load
  * generator, the server and the software-rendered browser compete, so the rate is part of the result).
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { Figure } from '../bench.js';
+import { freePort, stopChild } from '../lib/child.js';
+import { buildDashboard, launchChromium } from '../lib/chromium.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-angle=swiftshader',
-  '--enable-unsafe-swiftshader',
-];
 const MEASURE_MS = 10_000;
 const WARMUP_MS = 5_000;
 const QUICK_WARMUP_MS = 3_000;
 const BATCH = 1_000;
 const CONDITIONS = ['minor', 'moderate', 'severe', 'offline'] as const;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Deterministic positions so every run loads the same map. */
 function nodePosition(i: number): { lat: number; lng: number } {
@@ -61,7 +39,6 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -78,12 +55,7 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
     url,
     wsUrl: `ws://127.0.0.1:${port}/ingest`,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -181,14 +153,10 @@ const figure: Figure = {
     const twins = b.quick ? 20_000 : 100_000;
     const per = b.quick ? ' (20k twins)' : '';
     b.progress('building the dashboard');
-    const web = path.join(repoRoot, 'web');
-    await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-      cwd: web,
-      timeout: 180_000,
-    });
+    await buildDashboard();
     b.progress('starting the server and Chromium');
     const server = await startServer();
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     const feeder = await Feeder.open(server.wsUrl);
     let feeding = true;
     try {

@@ -6,7 +6,7 @@
  * - cluster.overhead: the same load through the embedded engine and through a one-node cluster,
  *   in one process without HTTP (cluster-worker.ts); the difference per message is what the
  *   JetStream log, the owner's consumer, checkpoints in JetStream and the event fan-out add.
- * - cluster.ingest-Nnodes: HTTP bulk ingest (batches of 100, 64 connections in all) spread over N
+ * - cluster.ingest-Nnodes: REST bulk ingest (batches of 100, 64 connections in all) spread over N
  *   real node processes, accepted (stored in JetStream) and applied rates, against the HTTP
  *   POST-100 floor. JetStream stores ~20k messages/s here and each holds one partition's envelopes
  *   from all requests in flight, so the rate grows with concurrency: a single sequential client
@@ -37,14 +37,14 @@ function runWorker(natsUrl: string, messages: number): Promise<{ embeddedAccepte
   });
 }
 
-/** Pre-built POSTs of 100 envelopes each for the cluster ingest route of a node. */
+/** Pre-built REST bulk POSTs of 100 envelopes each. */
 function requestsFor(port: number, count: number, seed: number): Buffer[] {
   const out: Buffer[] = [];
   let k = seed * 1_000_003;
   for (let r = 0; r < count; r++) {
     const batch = [];
     for (let j = 0; j < 100; j++, k++) batch.push({ model: 'meter', id: `m${(k * 7919) % TWINS}`, message: { v: k % 1000, t: k } });
-    out.push(httpPost(port, '/api/v1/cluster/ingest', JSON.stringify(batch)));
+    out.push(httpPost(port, '/api/v1/messages', JSON.stringify(batch)));
   }
   return out;
 }
@@ -138,13 +138,13 @@ export default {
 
       // ---- takeover: kill one node under a steady load, until every partition answers again
       const probes = probeIds();
-      await Promise.all(probes.map((id) => fetch(`${nodes[0]!.url}/api/v1/cluster/ingest`, { method: 'POST', body: JSON.stringify([{ model: 'meter', id, message: { v: 1, t: 1 } }]) }).then((r) => r.arrayBuffer())));
+      await Promise.all(probes.map((id) => fetch(`${nodes[0]!.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ model: 'meter', id, message: { v: 1, t: 1 } }]) }).then((r) => r.arrayBuffer())));
       while (!(await allServed(nodes[0]!.url, probes))) await new Promise((r) => setTimeout(r, 50));
       let loading = true;
       const load = (async () => {
         const reqs = requestsFor(0, 50, 7).map((buf) => buf.subarray(buf.indexOf('\r\n\r\n') + 4).toString());
         for (let i = 0; loading; i++) {
-          for (const n of [nodes[0]!, nodes[2]!]) await fetch(`${n.url}/api/v1/cluster/ingest`, { method: 'POST', body: reqs[i % reqs.length] }).then((r) => r.arrayBuffer(), () => undefined);
+          for (const n of [nodes[0]!, nodes[2]!]) await fetch(`${n.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: reqs[i % reqs.length] }).then((r) => r.arrayBuffer(), () => undefined);
           await new Promise((r) => setTimeout(r, 20));
         }
       })();

@@ -21,8 +21,8 @@ export default {
     const twins = b.quick ? 100_000 : 1_000_000;
     const label = b.quick ? '100k' : '1M';
     const r = await runWorker(twins, b.quick ? 500_000 : 2_000_000);
-    b.report({ name: `engine apply rate, ${label} twins, batches of 100, durable (LMDB)`, value: r.applyRate, unit: 'msgs/s', floor: Floor.parseLookupUpdateBatch100, goal: '>= 0.8 of floor' });
-    b.report({ name: `engine memory per twin, ${label} twins of a small model`, value: r.bytesPerTwin, unit: 'bytes', floor: Floor.memoryPerTwin, goal: '<= 1024 bytes' });
-    b.report({ name: `engine restart to ready, ${label} twins`, value: r.restartMs, unit: 'ms', goal: '<= 10000 ms at 1M twins' });
+    b.report({ name: 'engine.apply-rate', value: r.applyRate, unit: `msgs/s (${label} twins, batches of 100, durable LMDB)`, floor: Floor.parseLookupUpdateBatch100, goal: '>= 0.8 of floor' });
+    b.report({ name: 'engine.memory-per-twin', value: r.bytesPerTwin, unit: `bytes/twin (${label} twins of a small model)`, floor: Floor.memoryPerTwin, goal: '<= 1024 bytes' });
+    b.report({ name: 'engine.restart-to-ready', value: r.restartMs, unit: `ms (${label} twins)`, goal: '<= 10000 ms at 1M twins' });
   },
 };

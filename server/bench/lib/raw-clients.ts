@@ -33,10 +33,11 @@ function bigEndian64(n: number): Buffer {
   return b;
 }
 
-async function wsConnect(port: number): Promise<net.Socket> {
+/** A raw socket upgraded to a WebSocket at `path`, its handshake done; bytes after the 101 stay readable. */
+export async function wsConnect(port: number, path = '/'): Promise<net.Socket> {
   const s = await connect(port);
   s.write(
-    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   await new Promise<void>((resolve, reject) => {
     let head = '';
@@ -54,9 +55,16 @@ async function wsConnect(port: number): Promise<net.Socket> {
   return s;
 }
 
-/** Counts complete unmasked server frames in a byte stream that may split them anywhere. */
-class FrameCounter {
+/**
+ * Counts complete unmasked server frames in a byte stream that may split them anywhere; with a
+ * `prefix`, only the frames whose payload starts with it (acks among other frames).
+ */
+export class FrameCounter {
   private rest: Buffer = Buffer.alloc(0);
+  private readonly prefix: Buffer | undefined;
+  constructor(prefix?: string) {
+    this.prefix = prefix === undefined ? undefined : Buffer.from(prefix);
+  }
   push(d: Buffer): number {
     let buf = this.rest.length ? Buffer.concat([this.rest, d]) : d;
     let frames = 0;
@@ -74,36 +82,47 @@ class FrameCounter {
         off = 10;
       }
       if (buf.length < off + len) break;
+      if (!this.prefix || buf.subarray(off, off + this.prefix.length).equals(this.prefix)) frames++;
       buf = buf.subarray(off + len);
-      frames++;
     }
     this.rest = Buffer.from(buf);
     return frames;
   }
 }
 
+/** A windowed WebSocket load: what each connection sends, and which replies acknowledge it. */
+export interface WsWindowLoad {
+  /** For connection `c`, the function that gives its next frame. */
+  frames: (c: number) => () => Buffer;
+  /** Only server frames starting with this count as acks (default: every frame). */
+  ackPrefix?: string;
+  messagesPerFrame: number;
+  /** frames each connection keeps awaiting their ack */
+  window: number;
+  ms: number;
+}
+
 /**
- * Sends `frames` (cycled) over `connections` WebSockets, each with at most `window` frames awaiting
- * their one-frame reply, for `ms`; returns acknowledged messages per second.
+ * Keeps `window` frames awaiting their ack on each of `sockets` (upgraded WebSockets) for `ms`;
+ * returns acknowledged messages per second. Destroys the sockets when done.
  */
-export async function rawWsRate(port: number, frames: Buffer[], messagesPerFrame: number, connections: number, window: number, ms: number): Promise<number> {
-  const sockets = await Promise.all(Array.from({ length: connections }, () => wsConnect(port)));
+export async function windowedWsRate(sockets: net.Socket[], load: WsWindowLoad): Promise<number> {
+  const { window, ms } = load;
   let acked = 0;
   const t0 = performance.now();
   await Promise.all(
     sockets.map(
       (s, c) =>
         new Promise<void>((resolve) => {
-          const counter = new FrameCounter();
-          let next = c;
+          const counter = new FrameCounter(load.ackPrefix);
+          const nextFrame = load.frames(c);
           let inFlight = 0;
           let running = true;
           const pump = () => {
             // frames that go out together leave in one write
             s.cork();
             while (running && inFlight < window) {
-              s.write(frames[next % frames.length]!);
-              next += connections;
+              s.write(nextFrame());
               inFlight++;
             }
             s.uncork();
@@ -112,7 +131,7 @@ export async function rawWsRate(port: number, frames: Buffer[], messagesPerFrame
           s.on('data', (d: Buffer) => {
             const n = counter.push(d);
             inFlight -= n;
-            if (performance.now() - t0 <= ms) acked += n * messagesPerFrame;
+            if (performance.now() - t0 <= ms) acked += n * load.messagesPerFrame;
             else running = false;
             pump();
           });
@@ -122,6 +141,27 @@ export async function rawWsRate(port: number, frames: Buffer[], messagesPerFrame
   );
   for (const s of sockets) s.destroy();
   return acked / (ms / 1000);
+}
+
+/**
+ * Sends `frames` (cycled) over `connections` WebSockets, each with at most `window` frames awaiting
+ * their one-frame reply, for `ms`; returns acknowledged messages per second.
+ */
+export async function rawWsRate(port: number, frames: Buffer[], messagesPerFrame: number, connections: number, window: number, ms: number): Promise<number> {
+  const sockets = await Promise.all(Array.from({ length: connections }, () => wsConnect(port)));
+  return windowedWsRate(sockets, {
+    frames: (c) => {
+      let next = c;
+      return () => {
+        const frame = frames[next % frames.length]!;
+        next += connections;
+        return frame;
+      };
+    },
+    messagesPerFrame,
+    window,
+    ms,
+  });
 }
 
 /** A pre-built HTTP/1.1 POST request. */

@@ -512,6 +512,10 @@ export class ClusterNode implements EngineApi {
     return this.compiled.has(model);
   }
 
+  validate(envelopes: Envelope[]): void {
+    validateEnvelopes(this.compiled, envelopes);
+  }
+
   async ingest(envelopes: Envelope[], options?: IngestOptions): Promise<void> {
     if (this.draining) throw new HextwinError('SHUTTING_DOWN');
     if (!this.started) throw new HextwinError('NOT_READY');

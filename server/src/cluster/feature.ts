@@ -8,15 +8,14 @@
  *   as this node's copy has it (what its GraphQL sees).
  * - `POST /api/v1/cluster/aggregate` — `{model, groupBy?, metrics?, resolution?}`: scatter-gather
  *   groups (or H3 cells with `resolution`) merged from every node's partial aggregates.
- * - `POST /api/v1/cluster/ingest` — a JSON array of `{model, id, message}`: accepted through this
- *   node into the partitions' logs; `202 {"accepted": n}` once JetStream has all of them.
+ *
+ * Devices send through the connectors (REST, WebSocket, MQTT) of any node, as to one server.
  */
 import type { IncomingMessage } from 'node:http';
 import { HextwinError, type JsonValue } from '@hextwin/shared';
 import { bearer, type Principal } from '../auth/auth.js';
 import { sendJson } from '../app/http-errors.js';
 import type { AppContext, Feature } from '../app/feature.js';
-import type { Envelope } from '../engine/types.js';
 import { ClusterNode } from './cluster-node.js';
 import { MetricOps, type MetricSpec } from './gather.js';
 
@@ -87,15 +86,6 @@ export const clusterFeature: Feature = {
             ? await node.hexAggregate(body.model, Number(body.resolution), opts)
             : await node.aggregate(body.model, { ...opts, ...(typeof body.groupBy === 'string' ? { groupBy: body.groupBy } : {}) });
         sendJson(res, 200, result);
-        return;
-      }
-      if (rest[0] === 'ingest' && rest.length === 1 && req.method === 'POST') {
-        const body = await readJson(req, ctx.config.maxBodyBytes);
-        if (!Array.isArray(body)) throw new HextwinError('BAD_REQUEST', 'expected a JSON array of {model, id, message}');
-        const envelopes = body as Envelope[];
-        for (const e of envelopes) if (!who.canWrite(String(e?.model), String(e?.id))) throw new HextwinError('FORBIDDEN', `this key may not write ${e?.model}/${e?.id}`);
-        await node.ingest(envelopes, { source: { connector: 'cluster-http' } });
-        sendJson(res, 202, { accepted: envelopes.length });
         return;
       }
       throw new HextwinError(req.method === 'GET' || req.method === 'POST' ? 'NOT_FOUND' : 'METHOD_NOT_ALLOWED');

@@ -37,6 +37,8 @@ export class Twin implements TwinView {
   /** ids of this twin's most recent alerts, newest last */
   alertIds: string[] | null = null;
   removed = false;
+  /** the analytics index's slot for this twin (-1 until indexed): saves it a second hash lookup per change */
+  indexSlot = -1;
 
   constructor(
     readonly cm: CompiledModel,

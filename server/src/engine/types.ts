@@ -103,6 +103,8 @@ export interface EngineApi {
   readonly ready: boolean;
   /** Validate, log durably, and enqueue. Resolves once durable; throws coded errors (whole batch refused). */
   ingest(envelopes: Envelope[], options?: IngestOptions): Promise<void>;
+  /** Throws the coded error `ingest` would refuse these envelopes with (model, id, schema); logs nothing. */
+  validate(envelopes: Envelope[]): void;
   /** True when mailboxes are over the high-water mark: connectors should back off. */
   readonly overloaded: boolean;
   /** Resolves when mailboxes are below the low-water mark again. */

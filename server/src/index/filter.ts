@@ -10,11 +10,11 @@
  * `cells` are H3 cells of any resolution, matched as `latLngToCell(lat, lng, res(cell)) == cell`.
  * EXISTS with `value: false` matches twins whose field is missing or null.
  */
-import { HextwinError } from '@hextwin/shared';
+import { haversineKmBetween, HextwinError } from '@hextwin/shared';
 import type { TwinView } from '../engine/types.js';
 import { fieldGetter } from './field-path.js';
 import { comparable, isMissing, jsonEquals } from './values.js';
-import { distanceKm, inBBox, parseCell, type BBox } from './geo.js';
+import { inBBox, parseCell, type BBox } from './geo.js';
 import type { ModelIndex } from './model-index.js';
 
 export const FilterOps = ['EQ', 'NE', 'GT', 'GTE', 'LT', 'LTE', 'IN', 'CONTAINS', 'EXISTS'] as const;
@@ -132,10 +132,25 @@ function compileComparison(field: string, op: FilterOp, value: unknown, where: s
       const test = op === 'GT' ? (c: number) => c > 0 : op === 'GTE' ? (c: number) => c >= 0 : op === 'LT' ? (c: number) => c < 0 : (c: number) => c <= 0;
       if (typeof value === 'number') {
         // the common case, kept free of calls: a non-number field fails
-        if (op === 'GT') return (t) => { const v = get(t); return typeof v === 'number' && v > value; };
-        if (op === 'GTE') return (t) => { const v = get(t); return typeof v === 'number' && v >= value; };
-        if (op === 'LT') return (t) => { const v = get(t); return typeof v === 'number' && v < value; };
-        return (t) => { const v = get(t); return typeof v === 'number' && v <= value; };
+        if (op === 'GT')
+          return (t) => {
+            const v = get(t);
+            return typeof v === 'number' && v > value;
+          };
+        if (op === 'GTE')
+          return (t) => {
+            const v = get(t);
+            return typeof v === 'number' && v >= value;
+          };
+        if (op === 'LT')
+          return (t) => {
+            const v = get(t);
+            return typeof v === 'number' && v < value;
+          };
+        return (t) => {
+          const v = get(t);
+          return typeof v === 'number' && v <= value;
+        };
       }
       return (t) => {
         const c = comparable(get(t), value);
@@ -192,11 +207,12 @@ function compileGeo(g: GeoFilter, index: ModelIndex, where: string): Predicate {
   }
   if (g.near !== null && g.near !== undefined) {
     const n = g.near;
-    if (!finite(n.lat) || Math.abs(n.lat) > 90 || !finite(n.lng) || Math.abs(n.lng) > 180) throw bad(where + '.near', 'lat must be within -90..90 and lng within -180..180');
+    if (!finite(n.lat) || Math.abs(n.lat) > 90 || !finite(n.lng) || Math.abs(n.lng) > 180)
+      throw bad(where + '.near', 'lat must be within -90..90 and lng within -180..180');
     if (!finite(n.km) || n.km < 0) throw bad(where + '.near', 'km must be a number >= 0');
     parts.push((_t, s) => {
       const la = index.lat[s]!;
-      return la === la && distanceKm(n.lat, n.lng, la, index.lng[s]!) <= n.km;
+      return la === la && haversineKmBetween(n.lat, n.lng, la, index.lng[s]!) <= n.km;
     });
   }
   if (g.cells !== null && g.cells !== undefined) {

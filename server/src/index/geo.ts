@@ -1,6 +1,6 @@
 /**
- * Geometry for the filter language and hexagon roll-ups: bounding boxes (antimeridian-aware),
- * great-circle distance, and H3 cells packed into plain numbers.
+ * Geometry for the filter language and hexagon roll-ups: bounding boxes (antimeridian-aware) and
+ * H3 cells packed into plain numbers (great-circle distance is `haversineKmBetween` in `@hextwin/shared`).
  *
  * An H3 cell at resolution r is fully described by its base cell (7 bits) and r digits (3 bits
  * each): at most 52 bits, which a double holds exactly. Packing cells that way lets a million
@@ -21,17 +21,6 @@ export interface BBox {
 export function inBBox(b: BBox, lat: number, lng: number): boolean {
   if (lat < b.south || lat > b.north) return false;
   return b.west <= b.east ? lng >= b.west && lng <= b.east : lng >= b.west || lng <= b.east;
-}
-
-const EARTH_RADIUS_KM = 6371.0088;
-const RAD = Math.PI / 180;
-
-/** Great-circle distance in km (haversine). */
-export function distanceKm(lat1: number, lng1: number, lat2: number, lng2: number): number {
-  const dLat = (lat2 - lat1) * RAD;
-  const dLng = (lng2 - lng1) * RAD;
-  const s = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(s)));
 }
 
 const SHIFT: number[] = Array.from({ length: MAX_RESOLUTION + 1 }, (_, r) => 2 ** (45 - 3 * r));

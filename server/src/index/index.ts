@@ -7,5 +7,6 @@ export type { TwinOrder } from './ordering.js';
 export type { Group, HexBin, AggregateSpec, HexAggregateSpec } from './aggregate.js';
 export { MetricOps, type MetricInput, type MetricOp } from './metric.js';
 export { LiveAggregate, type LiveAggregateSpec } from './live-aggregate.js';
+export { Feed } from './feed.js';
 export { TwinChangeFeed, ChangeKind, type TwinChangeEvent } from './live-twins.js';
 export { cellKeyAt, packCell, unpackCell, MAX_RESOLUTION } from './geo.js';

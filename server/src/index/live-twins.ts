@@ -10,6 +10,7 @@
  * never waits on a subscriber.
  */
 import type { TwinView } from '../engine/types.js';
+import { Feed } from './feed.js';
 import type { ModelIndex, SlotListener } from './model-index.js';
 import type { Predicate } from './filter.js';
 
@@ -23,7 +24,7 @@ export interface TwinChangeEvent {
   twin: TwinView | null;
 }
 
-export class TwinChangeFeed implements SlotListener, AsyncIterableIterator<TwinChangeEvent> {
+export class TwinChangeFeed extends Feed<TwinChangeEvent> implements SlotListener {
   /** ids changed since the current round started, in first-change order */
   private dirty = new Set<string>();
   private round: Iterator<string> | null = null;
@@ -42,6 +43,7 @@ export class TwinChangeFeed implements SlotListener, AsyncIterableIterator<TwinC
     private readonly throttleMs: number,
     private readonly onClose?: () => void,
   ) {
+    super();
     const views = index.views;
     for (let s = 0; s < index.end; s++) {
       const t = views[s];
@@ -65,10 +67,6 @@ export class TwinChangeFeed implements SlotListener, AsyncIterableIterator<TwinC
   /** Twins with a change not yet delivered (bounded by the model's twin count). */
   get pending(): number {
     return this.dirty.size + this.roundLeft;
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 
   async next(): Promise<IteratorResult<TwinChangeEvent>> {
@@ -98,16 +96,6 @@ export class TwinChangeFeed implements SlotListener, AsyncIterableIterator<TwinC
       this.dirty = new Set();
       this.lastRoundAt = performance.now();
     }
-  }
-
-  async return(): Promise<IteratorResult<TwinChangeEvent>> {
-    this.close();
-    return { value: undefined, done: true };
-  }
-
-  async throw(e: unknown): Promise<IteratorResult<TwinChangeEvent>> {
-    this.close();
-    throw e;
   }
 
   close(): void {

@@ -3,8 +3,8 @@
  * "contains information from GeoNames.org"; the package itself is MIT).
  */
 import { createRequire } from 'node:module';
-import type { LatLng } from './geo.js';
-import { distanceKm, insideContinentalUs } from './geo.js';
+import { haversineKm, type LatLng } from '@hextwin/shared';
+import { insideContinentalUs } from './geo.js';
 
 export interface UsCity extends LatLng {
   name: string;
@@ -48,7 +48,7 @@ export function metroCentres(count: number, minKm = 60): UsCity[] {
   const out: UsCity[] = [];
   for (const city of continentalUsCities()) {
     if (out.length >= count) break;
-    if (out.every((c) => distanceKm(c, city) >= minKm)) out.push(city);
+    if (out.every((c) => haversineKm(c, city) >= minKm)) out.push(city);
   }
   return out;
 }

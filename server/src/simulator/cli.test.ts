@@ -1,27 +1,8 @@
 /** `pnpm simulate` as a user runs it: a child process, its stdout, stderr and exit code. */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../../test/run-script.js';
 
-const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-/** the server package, where `tsx` resolves */
-const cwd = fileURLToPath(new URL('../..', import.meta.url));
-
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'info' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[]) => runScript('src/simulator/cli.ts', args, { LOG_LEVEL: 'info' });
 
 describe('pnpm simulate', () => {
   it('prints the same NDJSON messages for the same seed, with a progress line and logs on stderr', async () => {

@@ -1,9 +1,5 @@
-/** Small geographic helpers for placing and moving simulated devices. */
-
-export interface LatLng {
-  lat: number;
-  lng: number;
-}
+/** Small geographic helpers for placing and moving simulated devices (distances: `haversineKm` in `@hextwin/shared`). */
+import type { LatLng } from '@hextwin/shared';
 
 /** The continental United States (the lower 48 and DC), as [west, south, east, north] degrees. */
 export const CONTINENTAL_US_BBOX = [-124.85, 24.39, -66.88, 49.39] as const;
@@ -19,16 +15,7 @@ export function clampToContinentalUs(p: LatLng): LatLng {
   return { lat: Math.min(north, Math.max(south, p.lat)), lng: Math.min(east, Math.max(west, p.lng)) };
 }
 
-const EARTH_RADIUS_KM = 6371.0088;
 const RAD = Math.PI / 180;
-
-/** Great-circle distance in km. */
-export function distanceKm(a: LatLng, b: LatLng): number {
-  const dLat = (b.lat - a.lat) * RAD;
-  const dLng = (b.lng - a.lng) * RAD;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * RAD) * Math.cos(b.lat * RAD) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
-}
 
 /** The point `northKm` north and `eastKm` east of `p` (flat approximation, fine for tens of km). */
 export function offsetKm(p: LatLng, northKm: number, eastKm: number): LatLng {

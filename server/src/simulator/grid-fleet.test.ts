@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { continentalUsCities } from './cities.js';
-import { distanceKm, insideContinentalUs } from './geo.js';
+import { haversineKm } from '@hextwin/shared';
+import { insideContinentalUs } from './geo.js';
 import { GridFleet } from './grid-fleet.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00Z');
@@ -31,7 +32,7 @@ describe('GridFleet', () => {
     const nearNyc = fleet.nodesWithin(nyc, 50).length;
     expect(nearNyc).toBeGreaterThan(500);
     expect(fleet.nodesWithin(town, 50).length).toBeLessThan(nearNyc / 10);
-    for (let i = 0; i < 500; i++) expect(distanceKm(fleet.position(i), fleet.cities[fleet.home[i]!]!)).toBeLessThan(70);
+    for (let i = 0; i < 500; i++) expect(haversineKm(fleet.position(i), fleet.cities[fleet.home[i]!]!)).toBeLessThan(70);
   });
 
   it('makes about one node in ten a controller', () => {

@@ -3,12 +3,12 @@
  * nodes, spread wider. Each node reports its security condition; now and then one raises a minor or
  * moderate incident that mostly turns out to be a false alarm, and more rarely a severe one.
  */
+import { haversineKm, type LatLng } from '@hextwin/shared';
 import type { UsCity } from './cities.js';
 import { continentalUsCities } from './cities.js';
 import type { Fleet, WireEnvelope } from './fleet.js';
 import { Cursor, paddedId } from './fleet.js';
-import type { LatLng } from './geo.js';
-import { clampToContinentalUs, distanceKm, offsetKm, round5 } from './geo.js';
+import { clampToContinentalUs, offsetKm, round5 } from './geo.js';
 import { Random, WeightedPicker } from './random.js';
 
 export const GridCondition = ['normal', 'offline', 'minor', 'moderate', 'severe'] as const;
@@ -144,7 +144,7 @@ export class GridFleet implements Fleet {
   /** Indexes of the nodes within `km` of `centre`. */
   nodesWithin(centre: LatLng, km: number): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.size; i++) if (distanceKm(centre, this.position(i)) <= km) out.push(i);
+    for (let i = 0; i < this.size; i++) if (haversineKm(centre, this.position(i)) <= km) out.push(i);
     return out;
   }
 

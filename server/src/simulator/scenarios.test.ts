@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { HextwinError } from '@hextwin/shared';
+import { haversineKm, HextwinError } from '@hextwin/shared';
 import { metroCentres } from './cities.js';
-import { distanceKm } from './geo.js';
 import { Random } from './random.js';
 import { SCENARIOS, findScenario } from './scenarios/index.js';
 import { World } from './world.js';
@@ -35,7 +34,7 @@ describe('grid-attack', () => {
     const hit = new Set<string>();
     for (const m of severe) {
       const p = world.grid!.position(index(m.id));
-      const c = centres.find((city) => distanceKm(city, p) <= 20);
+      const c = centres.find((city) => haversineKm(city, p) <= 20);
       expect(c).toBeDefined();
       hit.add(c!.name);
     }

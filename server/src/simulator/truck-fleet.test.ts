@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { distanceKm, insideContinentalUs } from './geo.js';
+import { haversineKm } from '@hextwin/shared';
+import { insideContinentalUs } from './geo.js';
 import { TruckFleet } from './truck-fleet.js';
 
 const T0 = Date.parse('2025-06-01T00:00:00Z');
@@ -68,7 +69,7 @@ describe('TruckFleet', () => {
         expect(ends.has(leg.from) && ends.has(leg.to) && leg.from !== leg.to).toBe(true);
         expect(leg.from.population).toBeGreaterThanOrEqual(50_000);
         expect(leg.to.population).toBeGreaterThanOrEqual(50_000);
-        expect(distanceKm(leg.from, leg.to)).toBeGreaterThan(100);
+        expect(haversineKm(leg.from, leg.to)).toBeGreaterThan(100);
         expect(insideContinentalUs(fleet.position(i, T0 + h * HOUR))).toBe(true);
       }
     }
@@ -82,10 +83,10 @@ describe('TruckFleet', () => {
     const t1 = stalled(during) ? leg.stallAt + leg.stallMs + 60_000 : during;
     const a = fleet.position(0, t1);
     const b = fleet.position(0, t1 + 600_000);
-    expect(distanceKm(a, b)).toBeGreaterThan(5);
-    expect(distanceKm(b, leg.to)).toBeLessThan(distanceKm(a, leg.to));
+    expect(haversineKm(a, b)).toBeGreaterThan(5);
+    expect(haversineKm(b, leg.to)).toBeLessThan(haversineKm(a, leg.to));
     const parked = leg.arriveAt + 60_000;
-    expect(distanceKm(fleet.position(0, parked), leg.to)).toBeLessThan(0.01);
+    expect(haversineKm(fleet.position(0, parked), leg.to)).toBeLessThan(0.01);
   });
 
   it('reports speed 0 while parked at its destination and a cruising speed on the road', () => {

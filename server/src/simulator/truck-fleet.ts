@@ -10,11 +10,10 @@
  */
 import type { UsCity } from './cities.js';
 import { citiesOver } from './cities.js';
-import type { JsonObject } from '@hextwin/shared';
+import { haversineKm, type JsonObject, type LatLng } from '@hextwin/shared';
 import type { Fleet, WireEnvelope } from './fleet.js';
 import { Cursor, paddedId } from './fleet.js';
-import type { LatLng } from './geo.js';
-import { distanceKm, interpolate, round5 } from './geo.js';
+import { interpolate, round5 } from './geo.js';
 import { Random, WeightedPicker } from './random.js';
 
 const MINUTE = 60_000;
@@ -217,7 +216,7 @@ export class TruckFleet implements Fleet {
   /** A lane from city `from` to a city 150 to 900 km away (the nearest one beyond 150 km for an isolated city). */
   private pickLane(from: number, r: Random): Lane {
     const origin = this.cities[from]!;
-    const far = this.cities.map((c) => ({ c, d: distanceKm(origin, c) })).filter((x) => x.d >= MIN_LEG_KM);
+    const far = this.cities.map((c) => ({ c, d: haversineKm(origin, c) })).filter((x) => x.d >= MIN_LEG_KM);
     const inRange = far.filter((x) => x.d <= MAX_LEG_KM);
     if (inRange.length > 0) return { origin, destination: r.pick(inRange).c };
     return { origin, destination: far.reduce((best, x) => (x.d < best.d ? x : best)).c };
@@ -226,7 +225,7 @@ export class TruckFleet implements Fleet {
   private plan(truck: Truck, from: UsCity, departAt: number): Leg {
     const r = this.rng;
     const to = from === truck.lane.origin ? truck.lane.destination : truck.lane.origin;
-    const km = distanceKm(from, to) * ROAD_FACTOR;
+    const km = haversineKm(from, to) * ROAD_FACTOR;
     const driveMs = (km / truck.cruiseKph) * HOUR;
     const stalls = r.chance(0.03);
     const stallMs = stalls ? r.range(12, 20) * MINUTE : 0;

@@ -2,27 +2,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defineModel } from '@hextwin/shared';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
-import { startEngine } from './helpers.js';
-
-/** Counts its messages and forwards each to another twin when asked: checks no hop is lost or doubled. */
-const chain = defineModel<{ got: number }, { fwd?: string }>({
-  name: 'chain',
-  init: () => ({ got: 0 }),
-  process(ctx, s, msgs) {
-    for (const m of msgs) if (m.fwd) ctx.sendToTwin('chain', m.fwd, {});
-    s.got += msgs.length;
-    return 'update';
-  },
-});
+import { forwarder, startEngine } from './helpers.js';
 
 describe('Checkpoints', () => {
   it('a large checkpoint written in slices while ingest goes on is a consistent cut for a crash restart', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-cp-'));
     const N = 6_000;
-    const a = await startEngine([chain], { store: new LmdbStore(dir), checkpointMs: 3_600_000 });
-    const wave = (k: number) => Array.from({ length: N }, (_, i) => ({ model: 'chain', id: `a${i}`, message: { fwd: `b${(i + k) % N}` } }));
+    const a = await startEngine([forwarder], { store: new LmdbStore(dir), checkpointMs: 3_600_000 });
+    const wave = (k: number) => Array.from({ length: N }, (_, i) => ({ model: 'fwd', id: `a${i}`, message: { to: `b${(i + k) % N}` } }));
     await a.engine.ingest(wave(0));
     await a.engine.idle();
     // start a sliced checkpoint, and keep ingesting and forwarding while it runs
@@ -35,13 +23,13 @@ describe('Checkpoints', () => {
     await third;
     await a.engine.idle();
     // crash: no stop(), no final checkpoint
-    const b = await startEngine([chain], { store: new LmdbStore(dir), checkpointMs: 3_600_000 });
+    const b = await startEngine([forwarder], { store: new LmdbStore(dir), checkpointMs: 3_600_000 });
     for (let i = 0; i < N; i += 997) {
-      expect(b.engine.twin('chain', `a${i}`)!.state, `a${i}`).toEqual({ got: 3 });
-      expect(b.engine.twin('chain', `b${i}`)!.state, `b${i}`).toEqual({ got: 3 });
+      expect(b.engine.twin('fwd', `a${i}`)!.state, `a${i}`).toEqual({ got: 3 });
+      expect(b.engine.twin('fwd', `b${i}`)!.state, `b${i}`).toEqual({ got: 3 });
     }
     let total = 0;
-    for (const t of b.engine.twins('chain')) total += (t.state as { got: number }).got;
+    for (const t of b.engine.twins('fwd')) total += (t.state as { got: number }).got;
     expect(total).toBe(6 * N);
     await b.engine.stop();
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineModel, type JsonValue } from '@hextwin/shared';
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { recorder, startEngine, type RecorderState } from './helpers.js';
+import { forwarder, recorder, startEngine, type RecorderState } from './helpers.js';
 
 const env = (id: string, n: number) => ({ model: 'rec', id, message: { n } });
 
@@ -56,7 +56,10 @@ describe('Delivery', () => {
     const { engine } = await startEngine([slow]);
     await engine.ingest([{ model: 'slow', id: 'a', message: { n: 1 } }]);
     await new Promise((r) => setTimeout(r, 2));
-    await engine.ingest([{ model: 'slow', id: 'a', message: { n: 2 } }, { model: 'slow', id: 'b', message: { n: 1 } }]);
+    await engine.ingest([
+      { model: 'slow', id: 'a', message: { n: 2 } },
+      { model: 'slow', id: 'b', message: { n: 1 } },
+    ]);
     await engine.idle();
     expect(engine.twin('slow', 'a')!.state).toEqual({ n: 2 });
     // b finished while a's first batch was still running
@@ -142,7 +145,10 @@ describe('Isolation', () => {
     const { engine } = await startEngine([m]);
     const errors: string[] = [];
     engine.on('modelError', (e) => errors.push(`${e.id}:${e.code}`));
-    await engine.ingest([{ model: 'm', id: 'bad', message: { boom: true } }, { model: 'm', id: 'good', message: {} }]);
+    await engine.ingest([
+      { model: 'm', id: 'bad', message: { boom: true } },
+      { model: 'm', id: 'good', message: {} },
+    ]);
     await engine.idle();
     expect(errors).toEqual(['bad:MODEL_ERROR']);
     expect(engine.twin('m', 'bad')!.lastError).toMatchObject({ code: 'MODEL_ERROR', message: 'kaboom' });
@@ -297,7 +303,13 @@ describe('Effects', () => {
     const { engine } = await startEngine([m]);
     const cmds: JsonValue[] = [];
     engine.on('command', (c) => cmds.push(c.record.command));
-    await engine.ingest([{ model: 'm', id: 'a', message: { cmd: 'one' } }, { model: 'm', id: 'a', message: { cmd: 'two' } }], { source: { connector: 'rest' } });
+    await engine.ingest(
+      [
+        { model: 'm', id: 'a', message: { cmd: 'one' } },
+        { model: 'm', id: 'a', message: { cmd: 'two' } },
+      ],
+      { source: { connector: 'rest' } },
+    );
     await engine.idle();
     expect(cmds).toEqual([{ do: 'one' }, { do: 'two' }]);
     expect(engine.alerts().map((a) => a.title)).toEqual(['two', 'one']);
@@ -348,22 +360,13 @@ describe('Restart', () => {
 
   it('keeps twin-to-twin messages that were pending at a checkpoint', async () => {
     const store = new MemoryStore();
-    const fwd = defineModel<{ got: number }, { to?: string }>({
-      name: 'fwd',
-      init: () => ({ got: 0 }),
-      process(ctx, s, msgs) {
-        for (const m of msgs) if (m.to) ctx.sendToTwin('fwd', m.to, {});
-        s.got += msgs.length;
-        return 'update';
-      },
-    });
-    const a = await startEngine([fwd], { store, checkpointMs: 60_000 });
+    const a = await startEngine([forwarder], { store, checkpointMs: 60_000 });
     // checkpoint right after the sender ran but before the receiver ran
     a.engine.on('twinChanged', (e) => {
       if (e.twin.id === 'sender') void a.engine.checkpoint();
     });
     await a.engine.ingest([{ model: 'fwd', id: 'sender', message: { to: 'receiver' } }]);
-    const b = await startEngine([fwd], { store, checkpointMs: 60_000 });
+    const b = await startEngine([forwarder], { store, checkpointMs: 60_000 });
     expect(b.engine.twin('fwd', 'sender')!.state).toEqual({ got: 1 });
     expect(b.engine.twin('fwd', 'receiver')!.state).toEqual({ got: 1 });
   });

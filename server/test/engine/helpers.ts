@@ -22,7 +22,21 @@ export const recorder = defineModel<RecorderState, { n: number }>({
   },
 });
 
-export async function startEngine(models: ModelDefinition[], opts: { store?: TwinStore; clock?: VirtualClock; checkpointMs?: number; maxQueued?: number } = {}) {
+/** Counts its messages and forwards each that names a twin in `to` to it: checks no hop is lost or doubled. */
+export const forwarder = defineModel<{ got: number }, { to?: string }>({
+  name: 'fwd',
+  init: () => ({ got: 0 }),
+  process(ctx, s, msgs) {
+    for (const m of msgs) if (m.to) ctx.sendToTwin('fwd', m.to, {});
+    s.got += msgs.length;
+    return 'update';
+  },
+});
+
+export async function startEngine(
+  models: ModelDefinition[],
+  opts: { store?: TwinStore; clock?: VirtualClock; checkpointMs?: number; maxQueued?: number } = {},
+) {
   const clock = opts.clock ?? new VirtualClock(Date.parse('2026-01-01T00:00:00Z'));
   const store = opts.store ?? new MemoryStore();
   const engine = new Engine({ store, clock, models, logger: silent, checkpointMs: opts.checkpointMs ?? 0, maxQueued: opts.maxQueued });

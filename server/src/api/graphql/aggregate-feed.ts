@@ -4,7 +4,7 @@
  * computed for a subscriber that has not taken the previous result yet.
  */
 import { HextwinError } from '@hextwin/shared';
-import type { LiveAggregateHandle } from '../../index/index.js';
+import { Feed, type LiveAggregateHandle } from '../../index/index.js';
 
 export const MIN_EVERY_MS = 100;
 export const MAX_EVERY_MS = 3_600_000;
@@ -15,7 +15,7 @@ export function checkEveryMs(everyMs: number): void {
   }
 }
 
-export class AggregateFeed<T> implements AsyncIterableIterator<T[]> {
+export class AggregateFeed<T> extends Feed<T[]> {
   private lastJson: string | null = null;
   private lastVersion = -1;
   private lastAt = -Infinity;
@@ -28,10 +28,8 @@ export class AggregateFeed<T> implements AsyncIterableIterator<T[]> {
     private readonly snapshot: () => T[],
     private readonly everyMs: number,
     private readonly onClose: () => void,
-  ) {}
-
-  [Symbol.asyncIterator](): this {
-    return this;
+  ) {
+    super();
   }
 
   async next(): Promise<IteratorResult<T[]>> {
@@ -58,16 +56,6 @@ export class AggregateFeed<T> implements AsyncIterableIterator<T[]> {
       this.lastJson = json;
       return { value, done: false };
     }
-  }
-
-  async return(): Promise<IteratorResult<T[]>> {
-    this.close();
-    return { value: undefined, done: true };
-  }
-
-  async throw(e: unknown): Promise<IteratorResult<T[]>> {
-    this.close();
-    throw e;
   }
 
   close(): void {

@@ -6,10 +6,11 @@
  */
 import { HextwinError, SEVERITY_RANK, type Severity } from '@hextwin/shared';
 import type { AlertRecord, EngineApi } from '../../engine/types.js';
+import { Feed } from '../../index/index.js';
 
 export const MAX_QUEUED_ALERTS = 10_000;
 
-export class AlertFeed implements AsyncIterableIterator<AlertRecord> {
+export class AlertFeed extends Feed<AlertRecord> {
   private queue: AlertRecord[] = [];
   private head = 0;
   private wake: (() => void) | null = null;
@@ -23,6 +24,7 @@ export class AlertFeed implements AsyncIterableIterator<AlertRecord> {
     private readonly onClose: () => void,
     private readonly maxQueued = MAX_QUEUED_ALERTS,
   ) {
+    super();
     const min = filter.minSeverity ? SEVERITY_RANK[filter.minSeverity] : 0;
     const model = filter.model ?? undefined;
     this.detach = engine.on('alert', (a) => {
@@ -31,10 +33,6 @@ export class AlertFeed implements AsyncIterableIterator<AlertRecord> {
       else this.queue.push(a);
       this.wake?.();
     });
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
   }
 
   async next(): Promise<IteratorResult<AlertRecord>> {
@@ -51,21 +49,14 @@ export class AlertFeed implements AsyncIterableIterator<AlertRecord> {
       }
       if (this.overflowed) {
         this.close();
-        throw new HextwinError('RATE_LIMITED', `this subscriber fell more than ${this.maxQueued} alerts behind; query alerts(since:) to catch up, then subscribe again`);
+        throw new HextwinError(
+          'RATE_LIMITED',
+          `this subscriber fell more than ${this.maxQueued} alerts behind; query alerts(since:) to catch up, then subscribe again`,
+        );
       }
       await new Promise<void>((r) => (this.wake = r));
       this.wake = null;
     }
-  }
-
-  async return(): Promise<IteratorResult<AlertRecord>> {
-    this.close();
-    return { value: undefined, done: true };
-  }
-
-  async throw(e: unknown): Promise<IteratorResult<AlertRecord>> {
-    this.close();
-    throw e;
   }
 
   close(): void {

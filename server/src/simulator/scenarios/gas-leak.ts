@@ -4,8 +4,8 @@
  * minutes if it lasts). The leak lasts 30 minutes of event time, or until a sensor's device obeys
  * the shutdown command.
  */
+import { haversineKm } from '@hextwin/shared';
 import type { WireEnvelope } from '../fleet.js';
-import { distanceKm } from '../geo.js';
 import type { Scenario } from './scenario.js';
 import { MINUTE } from './scenario.js';
 
@@ -22,7 +22,7 @@ export const gasLeak: Scenario = {
     const messages: WireEnvelope[] = [];
     gas.sensors.forEach((s, i) => {
       if (i === epicentre) gas.leak(i, 250, until);
-      else if (s.city === centre.city && distanceKm(s, centre) <= NEARBY_KM) gas.leak(i, rng.range(60, 150), until);
+      else if (s.city === centre.city && haversineKm(s, centre) <= NEARBY_KM) gas.leak(i, rng.range(60, 150), until);
       else return;
       messages.push(gas.reading(i, t));
     });

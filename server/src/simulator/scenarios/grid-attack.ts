@@ -3,9 +3,9 @@
  * city centre reports severe, about half the nodes of the surrounding ring moderate, for 20 minutes
  * of event time. On the map: three clusters of CRITICAL alerts.
  */
+import { haversineKm } from '@hextwin/shared';
 import { metroCentres } from '../cities.js';
 import type { WireEnvelope } from '../fleet.js';
-import { distanceKm } from '../geo.js';
 import type { Scenario } from './scenario.js';
 import { MINUTE } from './scenario.js';
 
@@ -26,7 +26,7 @@ export const gridAttack: Scenario = {
     for (const city of targets) {
       for (const i of grid.nodesWithin(city, RING_KM)) {
         if (grid.isSilent(i, t)) continue;
-        const core = distanceKm(city, grid.position(i)) <= CORE_KM;
+        const core = haversineKm(city, grid.position(i)) <= CORE_KM;
         if (!core && !rng.chance(0.5)) continue;
         const condition = core ? 'severe' : 'moderate';
         if (core) severe++;

@@ -1,0 +1,80 @@
+/**
+ * Connector figures (issue 3): sustained ingest over loopback per connector — batched WebSocket,
+ * REST bulk, MQTT QoS 1 through mosquitto — with durability on (acknowledged = in the LMDB log), and
+ * device send → ack latency. The server runs as a child process with a model that updates three
+ * fields per message, over as many twins as the floors it is compared with.
+ */
+import type { Bench, Figure } from '../bench.js';
+import { Floor } from '../floors.js';
+import { short } from '../lib/measure.js';
+import { envelopeBatches, mqttIngestRate, restBulkRate, restLatency, restSingleRate, wsIngestRate, wsLatency } from '../connectors/load.js';
+import { startBenchServer, startMosquitto } from '../connectors/processes.js';
+
+const figure: Figure = {
+  name: 'connectors',
+  async run(b: Bench) {
+    const twins = b.quick ? 100_000 : 1_000_000;
+    const ms = b.quick ? 3_000 : 10_000;
+    const tw = short(twins);
+    const broker = await startMosquitto();
+    if (!broker) b.progress('no mosquitto installed, skipping the MQTT figure');
+    const server = await startBenchServer(broker ? { MQTT_URL: broker.url } : {});
+    try {
+      const batches = envelopeBatches(400, 100, twins);
+
+      b.progress(`creating ${tw} twins over WebSocket`);
+      await wsIngestRate(server.port, batches, 100, 2, 32, b.quick ? 2_000 : 5_000);
+
+      b.progress('WebSocket, batches of 100');
+      const ws = await wsIngestRate(server.port, batches, 100, 2, 64, ms);
+      b.report({
+        name: 'connectors.ws-ingest-batch100',
+        value: Math.round(ws),
+        unit: `msgs/s (durable, 2 connections, ${tw} twins)`,
+        floor: Floor.parseLookupUpdateBatch100,
+        goal: 'ratio >= 0.5',
+      });
+
+      b.progress('REST bulk, 100 per request');
+      const rest = await restBulkRate(server.port, batches, 100, 16, ms);
+      b.report({
+        name: 'connectors.rest-bulk-ingest-batch100',
+        value: Math.round(rest),
+        unit: `msgs/s (durable, 16 connections, ${tw} twins)`,
+        floor: Floor.httpBatch100,
+      });
+
+      b.progress('REST, one message per request');
+      const single = await restSingleRate(server.port, twins, 64, ms);
+      b.report({
+        name: 'connectors.rest-single-ingest',
+        value: Math.round(single),
+        unit: `requests/s (durable, 64 connections, ${tw} twins)`,
+        floor: Floor.httpSingle,
+      });
+
+      if (broker) {
+        b.progress('MQTT QoS 1 through mosquitto');
+        const mq = await mqttIngestRate(server.url, broker.url, twins, { publishers: 4, window: 250, ms });
+        b.report({ name: 'connectors.mqtt-qos1-ingest', value: Math.round(mq), unit: `msgs/s (durable, via mosquitto, 4 publishers, ${tw} twins)` });
+      }
+
+      b.progress('latency, WebSocket');
+      const wsl = await wsLatency(server.url, { rate: 2_000, ms });
+      b.report({ name: 'connectors.ws-send-to-ack.p50', value: round(wsl.p50), unit: `ms (1 message a frame, 2,000 frames/s, ${wsl.samples} samples)` });
+      b.report({ name: 'connectors.ws-send-to-ack.p99', value: round(wsl.p99), unit: 'ms (1 message a frame, 2,000 frames/s)' });
+
+      b.progress('latency, REST');
+      const rl = await restLatency(server.url, { rate: 1_000, ms });
+      b.report({ name: 'connectors.rest-send-to-202.p50', value: round(rl.p50), unit: `ms (1 message a request, 1,000 requests/s, ${rl.samples} samples)` });
+      b.report({ name: 'connectors.rest-send-to-202.p99', value: round(rl.p99), unit: 'ms (1 message a request, 1,000 requests/s)' });
+    } finally {
+      await server.stop();
+      await broker?.stop();
+    }
+  },
+};
+
+export default figure;
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,0 +1,155 @@
+/**
+ * Alert webhooks: every alert a model raises is POSTed as JSON to the webhooks whose filter it
+ * passes — how operators wire PagerDuty, Slack or their own services. Configured by the JSON file
+ * named by ALERT_WEBHOOKS:
+ *
+ *   [ { "url": "https://hooks.example/alerts", "models": ["gas-sensor"], "minSeverity": "ERROR",
+ *       "headers": { "authorization": "Bearer ..." }, "name": "pager", "maxAttempts": 8, "retryBaseMs": 500 } ]
+ *
+ * Only `url` is required. The body is the alert as GraphQL shows it
+ * ({id, model, twinId, severity, title, message, at, acknowledged, data}, `at` in ISO 8601), with
+ * headers `x-hextwin-event: alert` and `x-hextwin-delivery: <alert id>` (retries repeat the id, so a
+ * receiver can de-duplicate). Deliveries, failed attempts and give-ups are counted in /metrics.
+ */
+import { readFileSync } from 'node:fs';
+import { Counter, Gauge } from 'prom-client';
+import { HextwinError, SEVERITY_RANK, Severity } from '@hextwin/shared';
+import type { Feature } from '../app/feature.js';
+import type { AlertRecord } from '../engine/types.js';
+import { WebhookSender, type WebhookTarget } from './webhook-sender.js';
+
+export interface AlertWebhook extends WebhookTarget {
+  /** only alerts of these models (all when absent) */
+  models: string[] | null;
+  minSeverity: Severity;
+}
+
+const DEFAULTS = { maxAttempts: 8, retryBaseMs: 500, maxQueue: 1_000, timeoutMs: 10_000 };
+
+/** Parse and check the ALERT_WEBHOOKS file; throws CONFIG_INVALID naming the entry and field at fault. */
+export function loadAlertWebhooks(file: string): AlertWebhook[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new HextwinError('CONFIG_INVALID', `ALERT_WEBHOOKS ${file}: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(parsed)) throw new HextwinError('CONFIG_INVALID', `ALERT_WEBHOOKS ${file}: expected a JSON array of {url, models?, minSeverity?}`);
+  return parsed.map((raw: unknown, i: number) => {
+    const where = `ALERT_WEBHOOKS ${file}: [${i}]`;
+    const bad = (field: string, want: string) => new HextwinError('CONFIG_INVALID', `${where}.${field} must be ${want}`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new HextwinError('CONFIG_INVALID', `${where} must be an object`);
+    const e = raw as Record<string, unknown>;
+    let url: URL;
+    try {
+      url = new URL(String(e.url));
+    } catch {
+      throw bad('url', 'an http(s) URL');
+    }
+    if (typeof e.url !== 'string' || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw bad('url', 'an http(s) URL');
+    if (e.models !== undefined && !(Array.isArray(e.models) && e.models.every((m) => typeof m === 'string'))) throw bad('models', 'a list of model names');
+    if (e.minSeverity !== undefined && !(typeof e.minSeverity === 'string' && e.minSeverity in Severity))
+      throw bad('minSeverity', `one of ${Object.keys(Severity).join(', ')}`);
+    if (e.headers !== undefined && !(typeof e.headers === 'object' && e.headers !== null && Object.values(e.headers).every((v) => typeof v === 'string')))
+      throw bad('headers', 'an object of strings');
+    if (e.name !== undefined && typeof e.name !== 'string') throw bad('name', 'a string');
+    const int = (field: 'maxAttempts' | 'retryBaseMs' | 'maxQueue' | 'timeoutMs', min: number, max: number): number => {
+      const v = e[field];
+      if (v === undefined) return DEFAULTS[field];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw bad(field, `a whole number from ${min} to ${max}`);
+      return v;
+    };
+    return {
+      name: (e.name as string | undefined) ?? url.host,
+      url: e.url,
+      headers: (e.headers as Record<string, string> | undefined) ?? {},
+      models: (e.models as string[] | undefined) ?? null,
+      minSeverity: (e.minSeverity as Severity | undefined) ?? 'INFO',
+      maxAttempts: int('maxAttempts', 1, 100),
+      retryBaseMs: int('retryBaseMs', 1, 3_600_000),
+      maxQueue: int('maxQueue', 1, 1_000_000),
+      timeoutMs: int('timeoutMs', 100, 600_000),
+    };
+  });
+}
+
+/** The JSON body of an alert, as GraphQL's Alert type shows it. */
+export function alertBody(a: AlertRecord): Record<string, unknown> {
+  return {
+    id: a.id,
+    model: a.model,
+    twinId: a.twinId,
+    severity: a.severity,
+    title: a.title,
+    message: a.message,
+    at: new Date(a.at).toISOString(),
+    acknowledged: a.acknowledged,
+    data: a.data,
+  };
+}
+
+export function matches(w: AlertWebhook, a: AlertRecord): boolean {
+  return SEVERITY_RANK[a.severity] >= SEVERITY_RANK[w.minSeverity] && (w.models === null || w.models.includes(a.model));
+}
+
+export const alertWebhooksFeature: Feature = {
+  name: 'alert-webhooks',
+  async start(ctx) {
+    const file = ctx.config.alertWebhooks;
+    if (!file) return;
+    const hooks = loadAlertWebhooks(file);
+    const registers = [ctx.metrics];
+    const deliveries = new Counter({
+      name: 'hextwin_webhook_deliveries_total',
+      help: 'Alert webhook bodies by outcome: delivered, or given up (exhausted, refused, dropped)',
+      labelNames: ['webhook', 'result'],
+      registers,
+    });
+    const failures = new Counter({
+      name: 'hextwin_webhook_failed_attempts_total',
+      help: 'Alert webhook POST attempts that failed (retried or not)',
+      labelNames: ['webhook'],
+      registers,
+    });
+    const senders = hooks.map(
+      (w) =>
+        new WebhookSender(w, {
+          delivered: () => deliveries.labels(w.name, 'delivered').inc(),
+          attemptFailed: (reason) => {
+            failures.labels(w.name).inc();
+            ctx.logger.warn({ webhook: w.name, reason }, 'alert webhook attempt failed');
+          },
+          gaveUp: (why) => {
+            deliveries.labels(w.name, why).inc();
+            ctx.logger.error({ webhook: w.name, why }, 'alert webhook gave up on an alert');
+          },
+        }),
+    );
+    new Gauge({
+      name: 'hextwin_webhook_queue_depth',
+      help: 'Alerts waiting for delivery by webhook',
+      labelNames: ['webhook'],
+      registers,
+      collect() {
+        for (const s of senders) this.set({ webhook: s.target.name }, s.depth);
+      },
+    });
+    const off = ctx.engine.on('alert', (a) => {
+      let body: Record<string, unknown> | undefined;
+      for (let i = 0; i < hooks.length; i++) {
+        if (!matches(hooks[i]!, a)) continue;
+        body ??= alertBody(a);
+        senders[i]!.enqueue(body, { 'x-hextwin-event': 'alert', 'x-hextwin-delivery': a.id });
+      }
+    });
+    ctx.logger.info({ webhooks: hooks.map((h) => h.name) }, 'alert webhooks configured');
+    return {
+      async stop() {
+        off();
+        // a moment for alerts already queued, then give up on the rest
+        await Promise.race([Promise.all(senders.map((s) => s.idle())), new Promise((r) => setTimeout(r, 1_000).unref())]);
+        for (const s of senders) s.stop();
+      },
+    };
+  },
+};

@@ -1,0 +1,143 @@
+/**
+ * Delivers JSON bodies to one webhook URL: one POST at a time in order, retried with exponential
+ * back-off (honouring Retry-After on 429/503), from a bounded queue that drops its oldest entry
+ * when full. A 4xx answer other than 408/429 is final: retrying would not help.
+ */
+export interface WebhookTarget {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  /** attempts per body before giving up */
+  maxAttempts: number;
+  /** first retry delay; doubles each attempt, capped at 60 s */
+  retryBaseMs: number;
+  /** bodies waiting at most */
+  maxQueue: number;
+  /** ms before an attempt is abandoned */
+  timeoutMs: number;
+}
+
+export interface WebhookEvents {
+  delivered(): void;
+  /** one attempt failed (it may be retried) */
+  attemptFailed(reason: string): void;
+  /** a body was given up: attempts exhausted, refused for good, or dropped from a full queue */
+  gaveUp(reason: 'exhausted' | 'refused' | 'dropped'): void;
+}
+
+const MAX_DELAY_MS = 60_000;
+
+interface Item {
+  body: string;
+  headers: Record<string, string>;
+  attempts: number;
+}
+
+export class WebhookSender {
+  private readonly queue: Item[] = [];
+  private busy = false;
+  private timer: NodeJS.Timeout | null = null;
+  private abort: AbortController | null = null;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly target: WebhookTarget,
+    private readonly events: WebhookEvents,
+  ) {}
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  enqueue(body: unknown, headers: Record<string, string> = {}): void {
+    if (this.stopped) return;
+    if (this.queue.length >= this.target.maxQueue) {
+      // drop the oldest body not in flight; with no room at all, the new one
+      const oldest = this.busy ? 1 : 0;
+      this.events.gaveUp('dropped');
+      if (oldest >= this.queue.length) return;
+      this.queue.splice(oldest, 1);
+    }
+    this.queue.push({ body: JSON.stringify(body), headers, attempts: 0 });
+    if (!this.busy && !this.timer) void this.next();
+  }
+
+  /** Resolves when the queue is empty and nothing is in flight (tests, shutdown). */
+  idle(): Promise<void> {
+    if (!this.busy && !this.timer && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.abort?.abort();
+    this.queue.length = 0;
+    this.wakeIdle();
+  }
+
+  private async next(): Promise<void> {
+    const item = this.queue[0];
+    if (!item || this.stopped) return this.wakeIdle();
+    this.busy = true;
+    item.attempts++;
+    const outcome = await this.attempt(item);
+    this.busy = false;
+    if (this.stopped) return;
+    if (outcome.ok) {
+      this.queue.shift();
+      this.events.delivered();
+      return void this.next();
+    }
+    this.events.attemptFailed(outcome.reason);
+    if (outcome.final || item.attempts >= this.target.maxAttempts) {
+      this.queue.shift();
+      this.events.gaveUp(outcome.final ? 'refused' : 'exhausted');
+      return void this.next();
+    }
+    const backoff = Math.min(MAX_DELAY_MS, this.target.retryBaseMs * 2 ** (item.attempts - 1));
+    const delay = Math.max(outcome.retryAfterMs ?? 0, Math.round(backoff / 2 + (Math.random() * backoff) / 2));
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.next();
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async attempt(item: Item): Promise<{ ok: true } | { ok: false; final: boolean; reason: string; retryAfterMs?: number }> {
+    this.abort = new AbortController();
+    const timeout = setTimeout(() => this.abort?.abort(), this.target.timeoutMs);
+    try {
+      const res = await fetch(this.target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...this.target.headers, ...item.headers },
+        body: item.body,
+        signal: this.abort.signal,
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return { ok: true };
+      const retryAfter = Number(res.headers.get('retry-after'));
+      const final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
+      return {
+        ok: false,
+        final,
+        reason: `HTTP ${res.status}`,
+        retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, MAX_DELAY_MS) : undefined,
+      };
+    } catch (e) {
+      return { ok: false, final: false, reason: (e as Error).name === 'AbortError' ? 'timeout' : (e as Error).message };
+    } finally {
+      clearTimeout(timeout);
+      this.abort = null;
+    }
+  }
+
+  private wakeIdle(): void {
+    if (this.busy || this.timer || this.queue.length > 0) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
+  }
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+
+describe('Configuration from the environment', () => {
+  it('uses the contract defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', maxBodyBytes: 1024 * 1024, mqttUrl: undefined, natsUrl: undefined, authFile: undefined, logLevel: 'info' });
+    expect(c.dataDir.endsWith('/data')).toBe(true);
+  });
+
+  it('names the variable and the allowed range for a bad number', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT="eighty" must be a whole number from 0 to 65535/);
+    expect(() => loadConfig({ MAX_BODY_BYTES: '-1' })).toThrow(/MAX_BODY_BYTES/);
+  });
+
+  it('refuses a broker URL of the wrong kind and an unknown log level', () => {
+    expect(() => loadConfig({ MQTT_URL: 'http://broker' })).toThrow(/MQTT_URL must use/);
+    expect(() => loadConfig({ NATS_URL: 'not a url' })).toThrow(/NATS_URL="not a url" is not a URL/);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
+  });
+
+  it('derives the node id from host and port unless NODE_ID is set', () => {
+    expect(loadConfig({ PORT: '4100' }).nodeId).toMatch(/-4100$/);
+    expect(loadConfig({ NODE_ID: 'edge-1' }).nodeId).toBe('edge-1');
+  });
+});
