@@ -89,7 +89,8 @@ export function loadConfig(env: Env = process.env): Config {
     webDir: env.WEB_DIR || undefined,
     maxBatch: int(env, 'MAX_BATCH', 10_000, 1, 1_000_000),
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 100, 3_600_000),
-    mqttClientId: env.MQTT_CLIENT_ID || `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`,
+    // a cluster shares one persistent session, taken by whichever node holds the MQTT role
+    mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: env.ALERT_WEBHOOKS || undefined,
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
   };

@@ -26,6 +26,8 @@ import type {
   EngineEvents,
   Envelope,
   IngestOptions,
+  IngestRole,
+  IngestRoles,
   ModelInfo,
   SourceRef,
   TwinView,
@@ -47,6 +49,9 @@ import { SharedKvTable } from './shared-table.js';
 import { SharedReference } from './reference-source.js';
 import { encodeRecord, pack, unpack } from './codec.js';
 import { gatherHandler, mergePartials, type FilterCompiler, type GatherRequest, type GatherResult, type Group, type MetricSpec, type NodeStatus, type PartialAnswer, type TwinFilter } from './gather.js';
+
+/** The partition whose owner also holds the cluster's ingest roles (MQTT). */
+const ROLE_PARTITION = 0;
 
 export interface ClusterNodeOptions {
   natsUrl: string;
@@ -111,6 +116,8 @@ export class ClusterNode implements EngineApi {
   private maxBytes = 512 * 1024;
   private filterCompiler: FilterCompiler | null = null;
   private readonly acceptedByModel = new Map<string, number>();
+  private readonly roleListeners = new Set<(held: boolean) => void>();
+  private mqttRole = false;
   /** applied and failed counts of partitions this node no longer runs */
   private readonly retired = new Map<string, { applied: number; failed: number }>();
 
@@ -212,7 +219,7 @@ export class ClusterNode implements EngineApi {
           if (a) this.emit('alertAcknowledged', a);
         },
         command: (record, source) => {
-          if (source?.node === this.self) this.emit('command', { record, source });
+          if (this.delivers(source, false)) this.emit('command', { record, source });
         },
       },
       (p) => this.fetchSnapshot(p),
@@ -289,11 +296,13 @@ export class ClusterNode implements EngineApi {
       }
     }
     for (const [model, byId] of before) for (const [id, last] of byId) this.emit('twinRemoved', { model, id, last });
+    if (p === ROLE_PARTITION) this.setRole(true);
   }
 
   private async stopRunner(p: number, graceful: boolean): Promise<void> {
     const r = this.runners.get(p);
     if (!r) return;
+    if (p === ROLE_PARTITION) this.setRole(false);
     await r.stop(graceful);
     this.view.releaseLocal(p, r.epoch, r.twins(), graceful ? r.commands() : []);
     for (const cm of r.engine.compiledModels()) {
@@ -474,16 +483,50 @@ export class ClusterNode implements EngineApi {
     }
   }
 
+  /**
+   * Whether this node's connectors deliver a command for a device behind `source`: the node that
+   * holds the device's connection does (it hears other nodes' commands through the fan-out); for
+   * MQTT, the node holding the MQTT role, which holds the cluster's broker session. A command whose
+   * source names no node is delivered by the twin's owner (`ownPartition`).
+   */
+  private delivers(source: SourceRef | null, ownPartition: boolean): boolean {
+    if (source?.connector === 'mqtt') return this.mqttRole;
+    return source?.node ? source.node === this.self : ownPartition;
+  }
+
   /** Events of this node's own partitions. */
   private emitLocal<K extends EngineEventName>(event: K, payload: EngineEvents[K]): void {
     if (event === 'alert') this.alertsIndex.add(payload as AlertRecord);
     else if (event === 'alertAcknowledged') this.alertsIndex.acknowledge((payload as AlertRecord).id);
-    else if (event === 'command') {
-      const node = (payload as EngineEvents['command']).source?.node;
-      // the node holding the device's connection delivers; it hears it through the fan-out
-      if (node && node !== this.self) return;
-    }
+    else if (event === 'command' && !this.delivers((payload as EngineEvents['command']).source, true)) return;
     this.emit(event, payload);
+  }
+
+  // ---------------------------------------------------------------- roles
+
+  /**
+   * Input one node at a time takes in: the owner of partition 0 holds the `mqtt` role (a lease the
+   * cluster already keeps, with the same takeover when its node dies).
+   */
+  readonly roles: IngestRoles = {
+    holds: (_role: IngestRole) => this.mqttRole,
+    on: (_role: IngestRole, listener: (held: boolean) => void) => {
+      this.roleListeners.add(listener);
+      return () => this.roleListeners.delete(listener);
+    },
+  };
+
+  private setRole(held: boolean): void {
+    if (this.mqttRole === held) return;
+    this.mqttRole = held;
+    this.log.info({ role: 'mqtt', held }, held ? 'this node takes MQTT telemetry in' : 'this node hands MQTT telemetry over');
+    for (const l of this.roleListeners) {
+      try {
+        l(held);
+      } catch (err) {
+        this.log.error({ err }, 'role listener threw');
+      }
+    }
   }
 
   // ---------------------------------------------------------------- EngineApi

@@ -12,6 +12,8 @@ export const ConnectorState = {
   Up: 'up',
   /** trying to reach its broker (with back-off) */
   Connecting: 'connecting',
+  /** in a cluster, another node takes this input in (see EngineApi.roles) */
+  Standby: 'standby',
 } as const;
 export type ConnectorState = (typeof ConnectorState)[keyof typeof ConnectorState];
 

@@ -80,6 +80,8 @@ export class MqttConnector implements Connector {
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** in a cluster, while another node holds the MQTT role */
+  private standby = false;
   /** valid messages taken in and not yet handed to the engine, in arrival order */
   private queue: Queued[] = [];
   private flushScheduled = false;
@@ -104,11 +106,44 @@ export class MqttConnector implements Connector {
   async start(): Promise<void> {
     this.state = ConnectorState.Connecting;
     this.ctx.readyCheck('mqtt', () =>
-      this.state === ConnectorState.Up ? null : `not connected to the MQTT broker ${redactUrl(this.url)}${this.lastError ? `: ${this.lastError}` : ''}`,
+      this.state === ConnectorState.Up || this.state === ConnectorState.Standby
+        ? null
+        : `not connected to the MQTT broker ${redactUrl(this.url)}${this.lastError ? `: ${this.lastError}` : ''}`,
     );
+    const roles = this.ctx.engine.roles;
+    if (roles) {
+      // a cluster: only the node holding the role subscribes (one session, so each message once, in order)
+      this.standby = !roles.holds('mqtt');
+      if (this.standby) this.state = ConnectorState.Standby;
+      roles.on('mqtt', (held) => (held ? this.activate() : void this.deactivate()));
+    }
     // connect once state is restored: messages taken before would only be refused with NOT_READY
     if (this.ctx.engine.ready) this.connect();
     else this.ctx.engine.on('ready', () => this.connect());
+  }
+
+  /** This node now takes MQTT telemetry in (cluster). */
+  private activate(): void {
+    if (!this.standby || this.stopping) return;
+    this.standby = false;
+    this.state = ConnectorState.Connecting;
+    this.attempts = 0;
+    if (this.ctx.engine.ready) this.connect();
+  }
+
+  /** Another node takes MQTT telemetry in from now on: hand the session back to the broker (cluster). */
+  private async deactivate(): Promise<void> {
+    if (this.standby || this.stopping) return;
+    this.standby = true;
+    this.state = ConnectorState.Standby;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      await Promise.race([this.holder!.drained(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+      await client.endAsync().catch(() => undefined);
+    }
   }
 
   async stop(): Promise<void> {
@@ -128,7 +163,7 @@ export class MqttConnector implements Connector {
   }
 
   private connect(): void {
-    if (this.stopping || this.client) return;
+    if (this.stopping || this.standby || this.client) return;
     const options: IClientOptions = {
       protocolVersion: 5,
       clientId: this.ctx.config.mqttClientId,
@@ -173,7 +208,7 @@ export class MqttConnector implements Connector {
   }
 
   private onClose(): void {
-    if (this.stopping) return;
+    if (this.stopping || this.standby) return;
     if (this.state === ConnectorState.Up) this.log.warn('lost the MQTT broker; reconnecting');
     this.state = ConnectorState.Connecting;
     if (this.reconnectTimer) return;

@@ -126,4 +126,18 @@ export interface EngineApi {
   removeTwin(model: string, id: string): Promise<boolean>;
   on<K extends EngineEventName>(event: K, listener: (payload: EngineEvents[K]) => void): () => void;
   now(): number;
+  /**
+   * Cluster only: input a single node at a time must take in. `mqtt`: the node holding it runs the
+   * MQTT subscription, on the cluster's one persistent broker session, so each device's messages
+   * arrive once and in order. Absent on the embedded engine (it takes everything in).
+   */
+  readonly roles?: IngestRoles;
+}
+
+export type IngestRole = 'mqtt';
+
+export interface IngestRoles {
+  holds(role: IngestRole): boolean;
+  /** Called with true when this node takes the role, false when it gives it up; returns an unsubscribe function. */
+  on(role: IngestRole, listener: (held: boolean) => void): () => void;
 }
