@@ -548,7 +548,7 @@ export class ClusterNode implements EngineApi {
   }
 
   whenAccepting(): Promise<void> {
-    return this.batcher.whenAccepting();
+    return this.batcher?.whenAccepting() ?? Promise.resolve();
   }
 
   hasModel(model: string): boolean {

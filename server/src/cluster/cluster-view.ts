@@ -76,10 +76,13 @@ class PartView {
 }
 
 const MAX_BUFFERED = 10_000;
+const MAX_SYNCS = 16;
 
 export class ClusterView {
   private readonly parts: PartView[] = Array.from({ length: PARTITIONS }, () => new PartView());
   private closed = false;
+  private syncs = 0;
+  private syncWaiters: (() => void)[] = [];
 
   constructor(
     private readonly self: string,
@@ -180,7 +183,7 @@ export class ClusterView {
     void (async () => {
       for (let attempt = 0; !this.closed && !pv.local; attempt++) {
         try {
-          const snap = await this.fetchSnapshot(p);
+          const snap = await this.limited(() => this.fetchSnapshot(p));
           if (pv.local) break;
           this.applySnapshot(pv, snap);
           pv.syncing = false;
@@ -197,6 +200,18 @@ export class ClusterView {
       pv.syncing = false;
       pv.buffered = [];
     })();
+  }
+
+  /** At most MAX_SYNCS snapshots in flight: a node starting asks for every partition at once. */
+  private async limited<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.syncs >= MAX_SYNCS) await new Promise<void>((r) => this.syncWaiters.push(r));
+    this.syncs++;
+    try {
+      return await fn();
+    } finally {
+      this.syncs--;
+      this.syncWaiters.shift()?.();
+    }
   }
 
   private syncLater(p: number): void {

@@ -57,10 +57,14 @@ afterAll(async () => {
   await nats?.cleanup();
 });
 
-/** A twin id whose partition `owner` runs. */
+let twins = 0;
+/** A twin id not used before whose partition `owner` runs. */
 function twinOwnedBy(owner: ClusterNode): string {
   const mine = new Set(owner.localPartitions());
-  for (let i = 0; ; i++) if (mine.has(partition('valve', `v${i}`))) return `v${i}`;
+  for (;;) {
+    const id = `v${twins++}`;
+    if (mine.has(partition('valve', id))) return id;
+  }
 }
 
 describe('Commands and acknowledgements across nodes', () => {
@@ -90,13 +94,23 @@ describe('Commands and acknowledgements across nodes', () => {
   it('sends a command from a node that does not own the twin', async () => {
     const [a, b] = nodes as [ClusterNode, ClusterNode];
     const id = twinOwnedBy(a);
-    await a.ingest([{ model: 'valve', id, message: {} }], { source: { connector: 'mqtt' } });
+    await a.ingest([{ model: 'valve', id, message: {} }], { source: { connector: 'ws', connection: 'conn-9' } });
     await eventually('the twin on the other node', async () => b.twin('valve', id), (t) => t !== undefined);
     const rec = await b.sendCommand('valve', id, { reboot: true });
     expect(rec).toMatchObject({ model: 'valve', id, command: { reboot: true } });
     expect(a.pendingCommands('valve', id).map((c) => c.cid)).toContain(rec.cid);
-    // the device's connection is on node a (mqtt): a delivers, b does not
+    // the device's connection is on node a: a delivers, b does not
     await eventually('delivery on a', async () => heard.filter((h) => h.record.id === id && h.record.cid === rec.cid).map((h) => h.node), (n) => n.length === 1 && n[0] === 'a');
+  });
+
+  it('sends commands for MQTT devices through the node holding the MQTT role', async () => {
+    const holder = nodes.find((n) => n.roles.holds('mqtt'))!;
+    expect(nodes.filter((n) => n.roles.holds('mqtt'))).toHaveLength(1);
+    expect(holder.localPartitions()).toContain(0);
+    const other = nodes.find((n) => n !== holder)!;
+    const id = twinOwnedBy(other);
+    await other.ingest([{ model: 'valve', id, message: { close: true } }], { source: { connector: 'mqtt' } });
+    await eventually('delivery by the role holder', async () => heard.filter((h) => h.record.id === id).map((h) => h.node), (n) => n.length === 1 && n[0] === holder.self);
   });
 
   it('acknowledges an alert from any node, everywhere', async () => {
