@@ -4,19 +4,23 @@ import { NatsStore, type NatsStoreOptions } from '@hextwin/server/cluster/nats-s
 import { ensureClusterStreams, type ClusterStreams } from '@hextwin/server/cluster/jetstream';
 import { clusterNames, type ClusterNames } from '@hextwin/server/cluster/names';
 import { encodeRecord } from '@hextwin/server/cluster/codec';
+import { JsPublisher } from '@hextwin/server/cluster/js-publisher';
 import { runStoreContract } from '@hextwin/server/store/store-contract';
 import type { LogRecord, StoredTwin } from '@hextwin/server/store/store';
 import { startNats, type NatsHandle } from '../kit/nats.js';
 
 let nats: NatsHandle;
 let nc: NatsConnection;
+let publisher: JsPublisher;
 let seq = 0;
 
 beforeAll(async () => {
   nats = await startNats();
   nc = await connect({ servers: nats.url });
+  publisher = new JsPublisher(nc);
 });
 afterAll(async () => {
+  publisher?.close();
   await nc?.close();
   await nats?.cleanup();
 });
@@ -41,6 +45,13 @@ runStoreContract('nats', {
   async create() {
     const { names, streams } = await fresh();
     return { store: storeOf(names, streams), reopen: async () => storeOf(names, streams) };
+  },
+});
+
+runStoreContract('nats, writing through the cluster node\'s publisher', {
+  async create() {
+    const { names, streams } = await fresh();
+    return { store: storeOf(names, streams, { publisher }), reopen: async () => storeOf(names, streams, { publisher }) };
   },
 });
 
@@ -92,7 +103,7 @@ describe('NatsStore in a cluster', () => {
 
   it('fences the previous owner once a new owner opens the partition', async () => {
     const { names, streams } = await fresh();
-    const old = storeOf(names, streams);
+    const old = storeOf(names, streams, { publisher });
     await old.open();
     await old.checkpoint({ twins: [twin('a', 1)], removed: [], pending: [], truncateBelow: 1, nextPos: 2 });
     const next = storeOf(names, streams);

@@ -6,6 +6,7 @@
  * - cluster.overhead: the same load through the embedded engine and through a one-node cluster,
  *   in one process without HTTP (cluster-worker.ts); the difference per message is what the
  *   JetStream log, the owner's consumer, checkpoints in JetStream and the event fan-out add.
+ * - cluster.embedded-http-ingest: the REST load below on one embedded server, for comparison.
  * - cluster.ingest-Nnodes: REST bulk ingest (batches of 100, 64 connections in all) spread over N
  *   real node processes, accepted (stored in JetStream) and applied rates, against the HTTP
  *   POST-100 floor. JetStream stores ~20k messages/s here and each holds one partition's envelopes
@@ -124,8 +125,19 @@ export default {
       b.report({ name: 'cluster.overhead-per-message', value: 1e6 / w.clusterApplied - 1e6 / w.embeddedApplied, unit: 'µs/msg added by cluster mode', goal: 'small against the 2-20 µs of a message through HTTP or WebSocket' });
       b.report({ name: 'cluster.slowdown-vs-embedded', value: w.embeddedApplied / w.clusterApplied, unit: 'x (embedded rate / one-node cluster rate)', goal: '<= 5' });
 
-      // ---- HTTP ingest over 1, 2, 3 nodes
+      // ---- the same REST load on one embedded server (no NATS), for comparison
       const ms = quick ? 2_000 : 8_000;
+      b.progress('cluster: an embedded server under the same REST load');
+      const embedded = await startNode({ nodeId: 'bench-embedded', modelsDir });
+      try {
+        await ingestRound([embedded], quick ? 500 : 2_000);
+        const r = await ingestRound([embedded], ms);
+        b.report({ name: 'cluster.embedded-http-ingest', value: r.accepted, unit: `msgs/s accepted by one embedded server, same load (${label})`, floor: Floor.httpBatch100 });
+      } finally {
+        await embedded.kill('SIGTERM');
+      }
+
+      // ---- HTTP ingest over 1, 2, 3 nodes
       for (let n = 1; n <= 3; n++) {
         b.progress(`cluster: starting node ${n}`);
         nodes.push(await startNode({ natsUrl: nats.url, nodeId: `bench-${n}`, modelsDir }));

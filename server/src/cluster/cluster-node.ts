@@ -36,6 +36,7 @@ import { connectCluster, type ClusterConnection } from './connection.js';
 import { ensureClusterStreams, type ClusterStreams } from './jetstream.js';
 import { clusterNames, type ClusterNames } from './names.js';
 import { NatsTransport } from './nats-transport.js';
+import { JsPublisher } from './js-publisher.js';
 import type { Transport } from './transport.js';
 import { IngestBatcher } from './ingest-batcher.js';
 import { EventFanout, type TwinSnap } from './events.js';
@@ -98,6 +99,7 @@ export class ClusterNode implements EngineApi {
   private conn!: ClusterConnection;
   private streams!: ClusterStreams;
   private transport!: Transport;
+  private publisher!: JsPublisher;
   private batcher!: IngestBatcher;
   private fanout!: EventFanout;
   private view!: ClusterView;
@@ -186,6 +188,7 @@ export class ClusterNode implements EngineApi {
     this.maxBytes = Math.max(64 * 1024, Math.min(this.conn.nc.info?.max_payload ?? 1024 * 1024, 8 * 1024 * 1024) - 16 * 1024);
     this.streams = await ensureClusterStreams(this.conn.nc, this.names, this.o.replicas);
     this.transport = new NatsTransport(this.conn.nc);
+    this.publisher = new JsPublisher(this.conn.nc);
     this.shared = new SharedKvTable(this.streams.shared, this.log);
     await this.shared.start();
     this.reference = new SharedReference(this.o.models, this.o.baseDir, this.log);
@@ -193,7 +196,7 @@ export class ClusterNode implements EngineApi {
       if (this.compiled.has(def.name)) throw new Error(`two models are named "${def.name}"`);
       this.compiled.set(def.name, new CompiledModel(def, this.shared as never));
     }
-    this.batcher = new IngestBatcher(this.streams.js, this.names, {
+    this.batcher = new IngestBatcher(this.publisher, this.names, {
       maxPending: this.o.maxQueued,
       maxBatch: 4_096,
       maxBytes: this.maxBytes,
@@ -277,6 +280,7 @@ export class ClusterNode implements EngineApi {
         baseDir: this.o.baseDir,
         maxBytes: this.maxBytes,
         forward: (from, items) => this.forward(from, items),
+        publisher: this.publisher,
         emit: (event, payload) => this.emitLocal(event, payload),
       },
       p,
@@ -409,6 +413,7 @@ export class ClusterNode implements EngineApi {
     this.view.close();
     for (const s of this.subs) s.unsubscribe();
     await this.transport.close();
+    this.publisher.close();
     await within(1_000, this.conn.close());
     if (!this.conn.nc.isClosed()) await this.conn.nc.close();
     this.started = false;
@@ -422,7 +427,7 @@ export class ClusterNode implements EngineApi {
       items.map(async (it) => {
         const to = partitionOf(it.envelope.model, it.envelope.id);
         const bytes = encodeRecord({ groups: [{ source: it.source, envelopes: [it.envelope] }], hops: it.hops, ...(it.control ? { control: it.control } : {}) });
-        await this.streams.js.publish(this.names.logSubject(to), bytes, { msgID: `f${from}.${it.pos}`, timeout: 5_000 });
+        await this.publisher.publish(this.names.logSubject(to), bytes, { msgID: `f${from}.${it.pos}`, timeoutMs: 5_000 });
         this.cm.forwarded.inc();
       }),
     );
@@ -668,7 +673,7 @@ export class ClusterNode implements EngineApi {
     if (!existed) return false;
     const p = partitionOf(model, id);
     // through the partition's log, so the removal is ordered with the twin's messages
-    await this.streams.js.publish(this.names.logSubject(p), encodeRecord({ groups: [{ source: null, envelopes: [{ model, id, message: null }] }], control: 'remove' }), { timeout: 5_000 });
+    await this.publisher.publish(this.names.logSubject(p), encodeRecord({ groups: [{ source: null, envelopes: [{ model, id, message: null }] }], control: 'remove' }));
     return true;
   }
 

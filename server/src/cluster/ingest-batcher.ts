@@ -6,11 +6,11 @@
  * whatever arrives meanwhile waits and rides the next message of its partition, so messages grow
  * with load the way a group commit does, instead of the publish count growing with it.
  */
-import type { JetStreamClient } from '@nats-io/jetstream';
 import { HextwinError, partition as partitionOf, PARTITIONS } from '@hextwin/shared';
 import type { Envelope, SourceRef } from '../engine/types.js';
 import { encodeRecord, type WireGroup } from './codec.js';
 import type { ClusterNames } from './names.js';
+import type { JsPublisher } from './js-publisher.js';
 
 interface Waiter {
   resolve(): void;
@@ -54,7 +54,7 @@ export class IngestBatcher {
   private scheduled = false;
 
   constructor(
-    private readonly js: JetStreamClient,
+    private readonly publisher: JsPublisher,
     private readonly names: ClusterNames,
     private readonly o: BatcherOptions,
   ) {}
@@ -148,7 +148,7 @@ export class IngestBatcher {
     q.count -= n;
     let err: unknown = null;
     try {
-      await this.js.publish(this.names.logSubject(p), bytes, { timeout: this.o.timeoutMs });
+      await this.publisher.publish(this.names.logSubject(p), bytes, { timeoutMs: this.o.timeoutMs });
       this.o.onStored?.(n);
     } catch (e) {
       err = e instanceof HextwinError ? e : new HextwinError('CLUSTER_UNAVAILABLE', `JetStream did not store the messages: ${(e as Error).message}`, { cause: e });

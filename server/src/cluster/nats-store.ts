@@ -23,6 +23,7 @@ import { HextwinError } from '@hextwin/shared';
 import type { Checkpoint, DurableTable, LogRecord, StoredTwin, Tombstone, TwinStore } from '../store/store.js';
 import { decodeRecord, encodeRecord, envelopeCount, pack, unpack } from './codec.js';
 import { lastSeqOf, readSubject } from './jetstream.js';
+import { JetStreamRefusal, type JsPublisher, type PubAck } from './js-publisher.js';
 import type { ClusterNames } from './names.js';
 
 export interface NatsStoreOptions {
@@ -44,6 +45,8 @@ export interface NatsStoreOptions {
    * gives them the same positions and spares a read of the log at every takeover.
    */
   readTail?: boolean;
+  /** publishes without the client library's per-request cost (the cluster node's); default: the JetStream client */
+  publisher?: JsPublisher;
   logger?: Logger;
 }
 
@@ -238,7 +241,7 @@ export class NatsStore implements TwinStore {
   async append(record: LogRecord): Promise<void> {
     if (this.fenced) throw this.fenced;
     const wire = { groups: [{ source: record.source ?? null, envelopes: record.envelopes }], pos: record.pos, ...(record.hops ? { hops: record.hops } : {}), ...(record.control ? { control: record.control } : {}) };
-    const ack = await this.o.js.publish(this.logSubject, encodeRecord(wire));
+    const ack = await this.publish(this.logSubject, encodeRecord(wire), undefined, undefined, 5_000);
     this.noteConsumed(ack.seq, record.pos, record.envelopes.length);
   }
 
@@ -355,6 +358,17 @@ export class NatsStore implements TwinStore {
   }
 
   /** Queue a write after every earlier one; resolves with the sequence of its first message once all are stored. */
+  /** One acknowledged publish; a refusal by JetStream comes back as JetStreamRefusal either way. */
+  private async publish(subject: string, data: Uint8Array, msgID: string | undefined, expect: number | undefined, timeoutMs: number): Promise<PubAck> {
+    if (this.o.publisher) return this.o.publisher.publish(subject, data, { ...(msgID ? { msgID } : {}), ...(expect !== undefined ? { expectLastSubjectSequence: expect } : {}), timeoutMs });
+    try {
+      return await this.o.js.publish(subject, data, { ...(msgID ? { msgID } : {}), ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}), timeout: timeoutMs });
+    } catch (e) {
+      if (e instanceof JetStreamApiError) throw new JetStreamRefusal(e.code === JetStreamApiCodes.StreamWrongLastSequence || /wrong last sequence/.test(e.message) ? 10071 : e.code, e.message);
+      throw e;
+    }
+  }
+
   private enqueueWrite(chunks: Uint8Array[]): Promise<number> {
     const p = this.writeChain.then(() => this.publishChunks(chunks));
     this.writeChain = p.then(
@@ -372,14 +386,14 @@ export class NatsStore implements TwinStore {
         if (this.fenced) throw this.fenced;
         try {
           // a short wait: a write the server dropped while restarting is sent again sooner (the id makes that safe)
-          const ack = await this.o.js.publish(this.stateSubject, c, { msgID, expect: { lastSubjectSequence: this.stateSeq }, timeout: 2_000 });
+          const ack = await this.publish(this.stateSubject, c, msgID, this.stateSeq, 2_000);
           this.stateSeq = ack.seq;
           first ||= ack.seq;
           this.writesSinceBase++;
           break;
         } catch (e) {
-          if (e instanceof JetStreamApiError) {
-            if (e.code === JetStreamApiCodes.StreamWrongLastSequence || /wrong last sequence/.test(e.message)) {
+          if (e instanceof JetStreamRefusal) {
+            if (e.wrongLastSequence) {
               this.fenced = new HextwinError('STORE_FAILED', `partition ${this.o.partition} was claimed by another node`, { cause: e });
               throw this.fenced;
             }

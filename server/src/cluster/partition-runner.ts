@@ -22,6 +22,7 @@ import { snapOf, type EventFanout, type TwinSnap } from './events.js';
 import type { ClusterStreams } from './jetstream.js';
 import type { ClusterNames } from './names.js';
 import type { Subscription, Transport } from './transport.js';
+import type { JsPublisher } from './js-publisher.js';
 import { partitionTag } from './alert-index.js';
 import type { Snapshot } from './cluster-view.js';
 
@@ -42,6 +43,7 @@ export interface RunnerDeps {
   /** bytes per reply chunk and fan-out message */
   maxBytes: number;
   forward(from: number, items: ForwardItem[]): Promise<void>;
+  publisher: JsPublisher;
   /** this node's listeners */
   emit<K extends EngineEventName>(event: K, payload: EngineEvents[K], partition: number): void;
 }
@@ -78,7 +80,7 @@ export class PartitionRunner {
     readonly epoch: number,
   ) {
     const log = d.logger.child({ partition });
-    this.store = new NatsStore({ js: d.streams.js, jsm: d.streams.jsm, names: d.names, partition, shared: d.shared, chunkBytes: d.maxBytes, logger: log, readTail: false });
+    this.store = new NatsStore({ js: d.streams.js, jsm: d.streams.jsm, names: d.names, partition, shared: d.shared, chunkBytes: d.maxBytes, logger: log, readTail: false, publisher: d.publisher });
     this.engine = new Engine({
       store: this.store,
       clock: d.clock,
