@@ -4,7 +4,9 @@
  * A model turns the messages of one data source into the state of its twin. The platform calls
  * `init` when the first message for an id arrives, then `process` with batches of that twin's
  * messages in arrival order. One twin never runs two batches at once; different twins run side
- * by side. Read time from `ctx.now()` or from the messages themselves, never from `Date.now()`:
+ * by side. If `process` throws, that batch fails for this twin alone: its effects (alerts, commands,
+ * messages, timers) are dropped and the error is recorded on the twin, but changes already made to
+ * `state` in place are kept, so validate before mutating. Read time from `ctx.now()` or from the messages themselves, never from `Date.now()`:
  * the engine clock is virtual in tests and simulations.
  */
 import type { JsonValue } from './json.js';
