@@ -66,7 +66,16 @@ const note = (t: string) => process.stderr.write(`  graphql: ${t}\n`);
 
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-gql-'));
-  const config = { ...loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_QUEUED: '2000000', ...(process.env.CHECKPOINT_MS ? { CHECKPOINT_MS: process.env.CHECKPOINT_MS } : {}) }) };
+  const config = {
+    ...loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      MAX_QUEUED: '2000000',
+      ...(process.env.CHECKPOINT_MS ? { CHECKPOINT_MS: process.env.CHECKPOINT_MS } : {}),
+    }),
+  };
   const app = await startApp(config, { models: [benchTurbine], logger: pino({ level: 'warn' }), features: [graphqlFeature] });
   const engine = app.engine;
   const out: Record<string, number> = {};
@@ -75,7 +84,9 @@ async function main() {
     note(`loading ${n} twins`);
     const twins = [...buildTwins(n).values()];
     for (let i = 0; i < twins.length; i += 1_000) {
-      const batch: Envelope[] = twins.slice(i, i + 1_000).map((t) => ({ model: MODEL, id: t.id, message: { temp: t.temp, rpm: t.rpm, alertLevel: t.alertLevel, lat: t.lat, lng: t.lng } }));
+      const batch: Envelope[] = twins
+        .slice(i, i + 1_000)
+        .map((t) => ({ model: MODEL, id: t.id, message: { temp: t.temp, rpm: t.rpm, alertLevel: t.alertLevel, lat: t.lat, lng: t.lng } }));
       await engine.whenAccepting();
       await engine.ingest(batch);
     }
@@ -83,7 +94,11 @@ async function main() {
     while (engine.twinCount(MODEL) < n) await new Promise((r) => setTimeout(r, 50));
 
     const post = async (query: string, variables?: Record<string, unknown>) => {
-      const r = await fetch(app.url + '/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const r = await fetch(app.url + '/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await r.json()) as { errors?: unknown[]; data?: Record<string, any> };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data!;
@@ -101,7 +116,9 @@ async function main() {
 
     // ---- twin by id
     note('twin by id');
-    const byId = await timed(quick ? 300 : 1_000, (i) => post('query($id: ID!) { twin(model: "bench-turbine", id: $id) { id state lat lng updatedAt } }', { id: id(Math.abs(i * 7919) % n) }));
+    const byId = await timed(quick ? 300 : 1_000, (i) =>
+      post('query($id: ID!) { twin(model: "bench-turbine", id: $id) { id state lat lng updatedAt } }', { id: id(Math.abs(i * 7919) % n) }),
+    );
     out.twinByIdP50 = median(byId);
     out.twinByIdP99 = quantile(byId, 0.99);
 
@@ -109,7 +126,9 @@ async function main() {
     note('filtered twins');
     let total = 0;
     const filtered = await timed(quick ? 7 : 9, async () => {
-      const d = await post('{ twins(model: "bench-turbine", where: {and: [{field: "temp", op: GT, value: 95}, {field: "alertLevel", op: GTE, value: 5}]}, first: 1000) { totalCount edges { node { id state } } } }');
+      const d = await post(
+        '{ twins(model: "bench-turbine", where: {and: [{field: "temp", op: GT, value: 95}, {field: "alertLevel", op: GTE, value: 5}]}, first: 1000) { totalCount edges { node { id state } } } }',
+      );
       total = d.twins.totalCount;
     });
     out.filteredTwinsMs = median(filtered);
@@ -118,10 +137,14 @@ async function main() {
     // ---- hexAggregate at resolution 5 (the first call computes and caches every twin's cell)
     note('hexAggregate');
     let t0 = performance.now();
-    const first = await post('{ hexAggregate(model: "bench-turbine", resolution: 5, metrics: [{field: "temp", op: AVG}, {field: "temp", op: MAX}]) { cell count values } }');
+    const first = await post(
+      '{ hexAggregate(model: "bench-turbine", resolution: 5, metrics: [{field: "temp", op: AVG}, {field: "temp", op: MAX}]) { cell count values } }',
+    );
     out.hexAggregateColdMs = performance.now() - t0;
     out.hexCells = first.hexAggregate.length;
-    const hex = await timed(quick ? 7 : 9, () => post('{ hexAggregate(model: "bench-turbine", resolution: 5, metrics: [{field: "temp", op: AVG}, {field: "temp", op: MAX}]) { cell count values } }'));
+    const hex = await timed(quick ? 7 : 9, () =>
+      post('{ hexAggregate(model: "bench-turbine", resolution: 5, metrics: [{field: "temp", op: AVG}, {field: "temp", op: MAX}]) { cell count values } }'),
+    );
     out.hexAggregateMs = median(hex);
 
     // ---- sustainable ingest rate (engine, durable, batches of 100)
@@ -179,7 +202,13 @@ async function main() {
       await engine.idle();
       await new Promise((r) => setTimeout(r, 200));
       recording = false;
-      return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), p999: quantile(latencies, 0.999), samples: latencies.length, achieved: sent / seconds };
+      return {
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
+        p999: quantile(latencies, 0.999),
+        samples: latencies.length,
+        achieved: sent / seconds,
+      };
     };
     const secs = quick ? 3 : 10;
     note('end-to-end at 10,000 msgs/s');

@@ -5,7 +5,13 @@ import { pathToFileURL } from 'node:url';
 import type { ModelDefinition } from '@hextwin/shared';
 
 function isModel(v: unknown): v is ModelDefinition {
-  return typeof v === 'object' && v !== null && typeof (v as ModelDefinition).name === 'string' && typeof (v as ModelDefinition).process === 'function' && typeof (v as ModelDefinition).init === 'function';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as ModelDefinition).name === 'string' &&
+    typeof (v as ModelDefinition).process === 'function' &&
+    typeof (v as ModelDefinition).init === 'function'
+  );
 }
 
 /** Every ModelDefinition exported by the .ts/.js/.mjs files of a directory (not tests). */

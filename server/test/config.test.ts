@@ -4,7 +4,15 @@ import { loadConfig } from '../src/config.js';
 describe('Configuration from the environment', () => {
   it('uses the contract defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 4000, host: '127.0.0.1', maxBodyBytes: 1024 * 1024, mqttUrl: undefined, natsUrl: undefined, authFile: undefined, logLevel: 'info' });
+    expect(c).toMatchObject({
+      port: 4000,
+      host: '127.0.0.1',
+      maxBodyBytes: 1024 * 1024,
+      mqttUrl: undefined,
+      natsUrl: undefined,
+      authFile: undefined,
+      logLevel: 'info',
+    });
     expect(c.dataDir.endsWith('/data')).toBe(true);
   });
 

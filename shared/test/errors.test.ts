@@ -5,7 +5,7 @@ import { ErrorCodes, HextwinError, toCoded } from '../src/errors.js';
 describe('Error registry', () => {
   it('documents every code with its status in docs/ERRORS.md, and nothing else', () => {
     const doc = readFileSync(new URL('../../docs/ERRORS.md', import.meta.url), 'utf8');
-    const rows = [...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    const rows = [...doc.matchAll(/^\|\s*`([A-Z_]+)`\s*\|\s*(\d{3})\s*\|/gm)].map((m) => [m[1], Number(m[2])]);
     expect(rows).toEqual(Object.entries(ErrorCodes).map(([code, e]) => [code, e.status]));
   });
 

@@ -18,7 +18,10 @@ describe('pnpm demo', () => {
     let alerts = 0;
     let models: { name: string; twinCount: number }[] = [];
     while (Date.now() - started < 30_000) {
-      const d = await data<{ models: { name: string; twinCount: number }[]; alerts: { id: string }[] }>(server.url, '{ models { name twinCount } alerts(first: 10) { id } }');
+      const d = await data<{ models: { name: string; twinCount: number }[]; alerts: { id: string }[] }>(
+        server.url,
+        '{ models { name twinCount } alerts(first: 10) { id } }',
+      );
       models = d.models;
       twins = models.reduce((n, m) => n + m.twinCount, 0);
       alerts = d.alerts.length;
@@ -31,7 +34,10 @@ describe('pnpm demo', () => {
     for (const name of ['gas-sensor', 'grid-node', 'wind-turbine', 'truck', 'employee']) {
       expect(models.find((m) => m.name === name)?.twinCount ?? 0, name).toBeGreaterThan(0);
     }
-    const hex = await data<{ hexAggregate: { cell: string; count: number }[] }>(server.url, '{ hexAggregate(model: "grid-node", resolution: 3) { cell count } }');
+    const hex = await data<{ hexAggregate: { cell: string; count: number }[] }>(
+      server.url,
+      '{ hexAggregate(model: "grid-node", resolution: 3) { cell count } }',
+    );
     expect(hex.hexAggregate.length).toBeGreaterThan(10);
   });
 

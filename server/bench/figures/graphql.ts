@@ -36,10 +36,26 @@ const figure: Figure = {
     const ms = (what: string) => `ms (${what}, ${tw} twins)`;
     b.report({ name: 'graphql.twin-by-id.p50', value: r.twinByIdP50!, unit: ms('HTTP round trip'), goal: 'a few ms' });
     b.report({ name: 'graphql.twin-by-id.p99', value: r.twinByIdP99!, unit: ms('HTTP round trip') });
-    b.report({ name: 'graphql.twins-filtered-first-1000', value: r.filteredTwinsMs!, unit: ms(`${r.filteredTwinsMatches!.toLocaleString('en-US')} matches, HTTP`), floor: Floor.filterScan });
-    b.report({ name: 'graphql.hex-aggregate-res5', value: r.hexAggregateMs!, unit: ms(`${r.hexCells!.toLocaleString('en-US')} cells, AVG+MAX, HTTP`), floor: Floor.h3GroupRes5, goal: '<= 100 ms' });
+    b.report({
+      name: 'graphql.twins-filtered-first-1000',
+      value: r.filteredTwinsMs!,
+      unit: ms(`${r.filteredTwinsMatches!.toLocaleString('en-US')} matches, HTTP`),
+      floor: Floor.filterScan,
+    });
+    b.report({
+      name: 'graphql.hex-aggregate-res5',
+      value: r.hexAggregateMs!,
+      unit: ms(`${r.hexCells!.toLocaleString('en-US')} cells, AVG+MAX, HTTP`),
+      floor: Floor.h3GroupRes5,
+      goal: '<= 100 ms',
+    });
     b.report({ name: 'graphql.hex-aggregate-res5.first-call', value: r.hexAggregateColdMs!, unit: ms('computes every twin cell once') });
-    b.report({ name: 'graphql.sustainable-ingest', value: r.sustainableRate!, unit: `msgs/s (engine.ingest, batches of 100, durable, ${tw} twins)`, floor: Floor.parseLookupUpdateBatch100 });
+    b.report({
+      name: 'graphql.sustainable-ingest',
+      value: r.sustainableRate!,
+      unit: `msgs/s (engine.ingest, batches of 100, durable, ${tw} twins)`,
+      floor: Floor.parseLookupUpdateBatch100,
+    });
     b.report({ name: 'graphql.alert-e2e-10k.p50', value: r.e2e10kP50!, unit: `ms (message in -> alert on graphql-ws, 10k msgs/s, ${r.e2e10kSamples} alerts)` });
     b.report({ name: 'graphql.alert-e2e-10k.p99', value: r.e2e10kP99!, unit: 'ms (10k msgs/s)', goal: '<= 3 ms' });
     b.report({ name: 'graphql.alert-e2e-10k.p999', value: r.e2e10kP999!, unit: 'ms (10k msgs/s)' });

@@ -115,7 +115,9 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   const router = new Router();
   const checks = new Map<string, () => string | null>();
   const connectorStatus = new Map<string, () => { state: string; connections: number }>();
-  checks.set('engine', () => (engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : cluster ? 'joining the cluster or NATS unreachable' : 'restoring state'));
+  checks.set('engine', () =>
+    engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : cluster ? 'joining the cluster or NATS unreachable' : 'restoring state',
+  );
   const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 });
   let listenAddr = { host: config.host, port: config.port };
 

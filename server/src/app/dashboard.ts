@@ -21,9 +21,16 @@ export const dashboardFeature: Feature = {
     }
     const app = express();
     app.disable('x-powered-by');
-    app.use(express.static(dir, { index: 'index.html', maxAge: '1h', setHeaders: (res, file) => file.endsWith('index.html') && res.setHeader('cache-control', 'no-cache') }));
+    app.use(
+      express.static(dir, {
+        index: 'index.html',
+        maxAge: '1h',
+        setHeaders: (res, file) => file.endsWith('index.html') && res.setHeader('cache-control', 'no-cache'),
+      }),
+    );
     app.use((req, res) => {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'Nothing is served at that path.' } });
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'Nothing is served at that path.' } });
       res.setHeader('cache-control', 'no-cache');
       res.sendFile(path.join(dir, 'index.html'));
     });

@@ -77,7 +77,8 @@ export function openAuth(file: string | undefined): Auth {
     if (typeof k.sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(k.sha256)) throw new HextwinError('CONFIG_INVALID', `${where}.sha256 must be 64 hex digits`);
     if (!Roles.includes(k.role as Role)) throw new HextwinError('CONFIG_INVALID', `${where}.role must be one of ${Roles.join(', ')}`);
     const twins = k.twins;
-    if (twins !== undefined && !(Array.isArray(twins) && twins.every((t) => typeof t === 'string'))) throw new HextwinError('CONFIG_INVALID', `${where}.twins must be a list of "model/id" patterns`);
+    if (twins !== undefined && !(Array.isArray(twins) && twins.every((t) => typeof t === 'string')))
+      throw new HextwinError('CONFIG_INVALID', `${where}.twins must be a list of "model/id" patterns`);
     return {
       name: typeof k.name === 'string' ? k.name : `key-${i}`,
       hash: Buffer.from(k.sha256.toLowerCase(), 'hex'),

@@ -9,7 +9,7 @@ const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
 
 function describe(err: ErrorObject | undefined): string {
   if (!err) return 'message is not valid';
-  const field = err.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : (err.params as { missingProperty?: string }).missingProperty ?? '';
+  const field = err.instancePath ? err.instancePath.slice(1).replace(/\//g, '.') : ((err.params as { missingProperty?: string }).missingProperty ?? '');
   if (err.keyword === 'required') return `field '${(err.params as { missingProperty: string }).missingProperty}' is required`;
   if (err.keyword === 'additionalProperties') return `field '${(err.params as { additionalProperty: string }).additionalProperty}' is not allowed`;
   return `field '${field}' ${err.message ?? 'is not valid'}`;

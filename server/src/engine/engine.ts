@@ -12,16 +12,7 @@
  */
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import {
-  HextwinError,
-  isTwinId,
-  toCoded,
-  type JsonValue,
-  type ModelDefinition,
-  type ProcessResult,
-  type ReferenceRow,
-  type Severity,
-} from '@hextwin/shared';
+import { HextwinError, isTwinId, toCoded, type JsonValue, type ModelDefinition, type ProcessResult, type ReferenceRow, type Severity } from '@hextwin/shared';
 import { BatchContext, type ContextHost } from './context.js';
 import { CompiledModel } from './compiled-model.js';
 import { validateEnvelopes } from './validate.js';
@@ -32,18 +23,7 @@ import { CommandQueue } from './command-queue.js';
 import { EngineMetrics } from './metrics.js';
 import { loadReferenceFile, watchReferenceFile } from './reference-data.js';
 import type { Clock } from './clock.js';
-import type {
-  AlertRecord,
-  CommandRecord,
-  EngineApi,
-  EngineEventName,
-  EngineEvents,
-  Envelope,
-  IngestOptions,
-  ModelInfo,
-  SourceRef,
-  TwinView,
-} from './types.js';
+import type { AlertRecord, CommandRecord, EngineApi, EngineEventName, EngineEvents, Envelope, IngestOptions, ModelInfo, SourceRef, TwinView } from './types.js';
 import type { Checkpoint, LogRecord, StoredTwin, Tombstone, TwinStore } from '../store/store.js';
 
 export interface EngineOptions {
@@ -182,11 +162,13 @@ export class Engine implements EngineApi, ContextHost {
     this.nodeTag = opts.nodeTag ?? '';
     this.referenceSource = opts.reference;
     this.route = opts.route;
-    this.metrics = opts.metrics ?? new EngineMetrics(this.registry, {
-      twins: () => new Map([...this.compiled.values()].map((m) => [m.name, m.twins.size])),
-      queued: () => this.queued,
-      counts: () => [...this.compiled.values()].map((m) => ({ model: m.name, accepted: m.accepted, applied: m.applied, failed: m.failed })),
-    });
+    this.metrics =
+      opts.metrics ??
+      new EngineMetrics(this.registry, {
+        twins: () => new Map([...this.compiled.values()].map((m) => [m.name, m.twins.size])),
+        queued: () => this.queued,
+        counts: () => [...this.compiled.values()].map((m) => ({ model: m.name, accepted: m.accepted, applied: m.applied, failed: m.failed })),
+      });
   }
 
   // ---------------------------------------------------------------- lifecycle

@@ -34,12 +34,45 @@ export class EngineMetrics {
         }
       };
     };
-    this.messagesIn = new Counter({ name: 'hextwin_messages_in_total', help: 'Messages accepted (durably logged), by model', labelNames: ['model'], registers: reg, collect: fromCounts('accepted') });
-    this.messagesApplied = new Counter({ name: 'hextwin_messages_applied_total', help: 'Messages processed by their model, by model', labelNames: ['model'], registers: reg, collect: fromCounts('applied') });
-    this.messagesFailed = new Counter({ name: 'hextwin_messages_failed_total', help: 'Messages in batches whose model threw, by model', labelNames: ['model'], registers: reg, collect: fromCounts('failed') });
-    this.batchSeconds = new Histogram({ name: 'hextwin_batch_seconds', help: 'Time a model takes for one batch of one twin (sampled)', buckets: [1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 0.05, 0.25], registers: reg });
-    this.storeCommitSeconds = new Histogram({ name: 'hextwin_store_commit_seconds', help: 'Time from accepting a batch to its durable commit', buckets: [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1], registers: reg });
-    this.checkpointSeconds = new Histogram({ name: 'hextwin_checkpoint_seconds', help: 'Time to write a checkpoint of changed twins', buckets: [1e-3, 1e-2, 0.05, 0.1, 0.5, 1, 5], registers: reg });
+    this.messagesIn = new Counter({
+      name: 'hextwin_messages_in_total',
+      help: 'Messages accepted (durably logged), by model',
+      labelNames: ['model'],
+      registers: reg,
+      collect: fromCounts('accepted'),
+    });
+    this.messagesApplied = new Counter({
+      name: 'hextwin_messages_applied_total',
+      help: 'Messages processed by their model, by model',
+      labelNames: ['model'],
+      registers: reg,
+      collect: fromCounts('applied'),
+    });
+    this.messagesFailed = new Counter({
+      name: 'hextwin_messages_failed_total',
+      help: 'Messages in batches whose model threw, by model',
+      labelNames: ['model'],
+      registers: reg,
+      collect: fromCounts('failed'),
+    });
+    this.batchSeconds = new Histogram({
+      name: 'hextwin_batch_seconds',
+      help: 'Time a model takes for one batch of one twin (sampled)',
+      buckets: [1e-6, 5e-6, 2e-5, 1e-4, 5e-4, 2e-3, 1e-2, 0.05, 0.25],
+      registers: reg,
+    });
+    this.storeCommitSeconds = new Histogram({
+      name: 'hextwin_store_commit_seconds',
+      help: 'Time from accepting a batch to its durable commit',
+      buckets: [1e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2, 0.1, 0.5, 1],
+      registers: reg,
+    });
+    this.checkpointSeconds = new Histogram({
+      name: 'hextwin_checkpoint_seconds',
+      help: 'Time to write a checkpoint of changed twins',
+      buckets: [1e-3, 1e-2, 0.05, 0.1, 0.5, 1, 5],
+      registers: reg,
+    });
     this.errors = new Counter({ name: 'hextwin_errors_total', help: 'Errors by code, from every surface', labelNames: ['code'], registers: reg });
     this.twins = new Gauge({
       name: 'hextwin_twins',

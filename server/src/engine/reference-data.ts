@@ -28,7 +28,9 @@ export function parseReference(text: string, format: 'csv' | 'json', idField: st
     }
   } else {
     const data = JSON.parse(text) as unknown;
-    const list: unknown[] = Array.isArray(data) ? data : Object.entries(data as Record<string, unknown>).map(([id, v]) => ({ [idField]: id, ...(v as object) }));
+    const list: unknown[] = Array.isArray(data)
+      ? data
+      : Object.entries(data as Record<string, unknown>).map(([id, v]) => ({ [idField]: id, ...(v as object) }));
     for (const r of list) {
       if (typeof r !== 'object' || r === null) throw new Error(`${file}: every entry must be an object`);
       const id = (r as Record<string, unknown>)[idField];

@@ -37,7 +37,8 @@ export interface HexAggregateSpec {
 }
 
 export function checkResolution(r: number): void {
-  if (!Number.isInteger(r) || r < 0 || r > MAX_RESOLUTION) throw new HextwinError('BAD_REQUEST', `resolution must be a whole number from 0 to ${MAX_RESOLUTION}`);
+  if (!Number.isInteger(r) || r < 0 || r > MAX_RESOLUTION)
+    throw new HextwinError('BAD_REQUEST', `resolution must be a whole number from 0 to ${MAX_RESOLUTION}`);
 }
 
 /** Map key of a group value: primitives as themselves, missing as null, objects by canonical JSON. */

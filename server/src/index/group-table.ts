@@ -52,7 +52,19 @@ export class GroupTable {
       const n = this.n[j]!;
       const mt = this.metrics[i]!;
       out[i] =
-        mt.op === 'COUNT' ? (mt.get ? n : this.count[g]!) : n === 0 ? null : mt.op === 'SUM' ? this.sum[j]! : mt.op === 'AVG' ? this.sum[j]! / n : mt.op === 'MIN' ? this.min[j]! : this.max[j]!;
+        mt.op === 'COUNT'
+          ? mt.get
+            ? n
+            : this.count[g]!
+          : n === 0
+            ? null
+            : mt.op === 'SUM'
+              ? this.sum[j]!
+              : mt.op === 'AVG'
+                ? this.sum[j]! / n
+                : mt.op === 'MIN'
+                  ? this.min[j]!
+                  : this.max[j]!;
     }
     return out;
   }

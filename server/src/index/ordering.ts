@@ -44,7 +44,8 @@ export function compileOrdering(orderBy: readonly TwinOrder[] | null | undefined
   if (list.length > MAX_KEYS) throw new HextwinError('INVALID_FILTER', `orderBy: at most ${MAX_KEYS} fields`);
   const keys: { get: FieldGetter; desc: boolean }[] = list.map((o, i) => {
     if (!o || typeof o.field !== 'string') throw new HextwinError('INVALID_FILTER', `orderBy[${i}]: field is required`);
-    if (o.direction !== undefined && o.direction !== null && o.direction !== 'ASC' && o.direction !== 'DESC') throw new HextwinError('INVALID_FILTER', `orderBy[${i}]: direction must be ASC or DESC`);
+    if (o.direction !== undefined && o.direction !== null && o.direction !== 'ASC' && o.direction !== 'DESC')
+      throw new HextwinError('INVALID_FILTER', `orderBy[${i}]: direction must be ASC or DESC`);
     try {
       return { get: fieldGetter(o.field), desc: o.direction === 'DESC' };
     } catch (e) {

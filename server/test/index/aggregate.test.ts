@@ -15,7 +15,14 @@ describe('aggregate', () => {
   it('groups by a field with metrics in the order given, largest group first', () => {
     const groups = aggregate(w.index, {
       groupBy: 'region',
-      metrics: [{ op: 'COUNT' }, { field: 'load', op: 'SUM' }, { field: 'load', op: 'AVG' }, { field: 'load', op: 'MIN' }, { field: 'load', op: 'MAX' }, { field: 'temp', op: 'COUNT' }],
+      metrics: [
+        { op: 'COUNT' },
+        { field: 'load', op: 'SUM' },
+        { field: 'load', op: 'AVG' },
+        { field: 'load', op: 'MIN' },
+        { field: 'load', op: 'MAX' },
+        { field: 'temp', op: 'COUNT' },
+      ],
     });
     expect(groups).toEqual([
       { key: 'east', count: 3, values: [3, 40, 20, 10, 30, 1] },
@@ -24,11 +31,21 @@ describe('aggregate', () => {
     ]);
   });
   it('leaves out twins whose field is missing or not a number, and gives null over no values', () => {
-    expect(aggregate(w.index, { where: { field: 'region', op: 'EQ', value: 'west' }, metrics: [{ field: 'temp', op: 'AVG' }, { field: 'temp', op: 'MAX' }] })).toEqual([{ key: null, count: 1, values: [null, null] }]);
+    expect(
+      aggregate(w.index, {
+        where: { field: 'region', op: 'EQ', value: 'west' },
+        metrics: [
+          { field: 'temp', op: 'AVG' },
+          { field: 'temp', op: 'MAX' },
+        ],
+      }),
+    ).toEqual([{ key: null, count: 1, values: [null, null] }]);
   });
   it('gives one group with key null without groupBy, even over no twins', () => {
     expect(aggregate(w.index, {})).toEqual([{ key: null, count: 5, values: [] }]);
-    expect(aggregate(w.index, { where: { field: 'load', op: 'GT', value: 1000 }, metrics: [{ op: 'COUNT' }, { field: 'load', op: 'SUM' }] })).toEqual([{ key: null, count: 0, values: [0, null] }]);
+    expect(aggregate(w.index, { where: { field: 'load', op: 'GT', value: 1000 }, metrics: [{ op: 'COUNT' }, { field: 'load', op: 'SUM' }] })).toEqual([
+      { key: null, count: 0, values: [0, null] },
+    ]);
   });
   it('refuses SUM without a field', () => {
     expect(() => aggregate(w.index, { metrics: [{ op: 'SUM' }] })).toThrow(/needs a field/);
@@ -63,9 +80,20 @@ describe('hexAggregate', () => {
 
 describe('live aggregates', () => {
   const specs: LiveAggregateSpec[] = [
-    { kind: 'group', groupBy: 'g', metrics: [{ op: 'COUNT' }, { field: 'v', op: 'SUM' }, { field: 'v', op: 'AVG' }, { field: 'v', op: 'MIN' }, { field: 'v', op: 'MAX' }] },
+    {
+      kind: 'group',
+      groupBy: 'g',
+      metrics: [{ op: 'COUNT' }, { field: 'v', op: 'SUM' }, { field: 'v', op: 'AVG' }, { field: 'v', op: 'MIN' }, { field: 'v', op: 'MAX' }],
+    },
     { kind: 'group', where: { field: 'v', op: 'GTE', value: 3 }, metrics: [{ field: 'v', op: 'MAX' }] },
-    { kind: 'hex', resolution: 4, metrics: [{ field: 'v', op: 'MIN' }, { field: 'v', op: 'MAX' }] },
+    {
+      kind: 'hex',
+      resolution: 4,
+      metrics: [
+        { field: 'v', op: 'MIN' },
+        { field: 'v', op: 'MAX' },
+      ],
+    },
     { kind: 'hex', resolution: 6, where: { field: 'g', op: 'NE', value: 'b' } },
   ];
 

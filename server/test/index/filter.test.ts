@@ -84,7 +84,14 @@ describe('combinators', () => {
     expect(match(w, { field: 'level', op: 'GTE', value: 5, and: [{ field: 'name', op: 'EQ', value: 'beta' }] })).toEqual(['b']);
   });
   it('and / or / not combine filters', () => {
-    expect(match(w, { or: [{ field: 'level', op: 'EQ', value: 5 }, { field: 'name', op: 'EQ', value: 'gamma' }] })).toEqual(['a', 'c']);
+    expect(
+      match(w, {
+        or: [
+          { field: 'level', op: 'EQ', value: 5 },
+          { field: 'name', op: 'EQ', value: 'gamma' },
+        ],
+      }),
+    ).toEqual(['a', 'c']);
     expect(match(w, { not: { field: 'level', op: 'EXISTS' } })).toEqual(['c', 'e']);
     expect(match(w, { and: [{ field: 'tags', op: 'EXISTS' }, { not: { field: 'tags', op: 'CONTAINS', value: 'red' } }] })).toEqual(['b', 'c']);
   });

@@ -62,7 +62,10 @@ describe('H3 cells', () => {
     const a = points[0]!;
     const b = points[1]!;
     const cells = [latLngToCell(a.lat, a.lng, 3), latLngToCell(b.lat, b.lng, 7)];
-    const expected = points.filter((p) => latLngToCell(p.lat, p.lng, 3) === cells[0] || latLngToCell(p.lat, p.lng, 7) === cells[1]).map((p) => p.id).sort();
+    const expected = points
+      .filter((p) => latLngToCell(p.lat, p.lng, 3) === cells[0] || latLngToCell(p.lat, p.lng, 7) === cells[1])
+      .map((p) => p.id)
+      .sort();
     expect(expected.length).toBeGreaterThan(1);
     expect(w.ids(compileFilter({ within: { cells } }, w.index))).toEqual(expected);
   });

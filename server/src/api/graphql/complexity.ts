@@ -39,7 +39,11 @@ interface Walk {
   limits: ComplexityLimits;
 }
 
-function pageSize(field: GraphQLField<unknown, unknown>, node: { arguments?: readonly { name: { value: string }; value: import('graphql').ValueNode }[] }, w: Walk): number {
+function pageSize(
+  field: GraphQLField<unknown, unknown>,
+  node: { arguments?: readonly { name: { value: string }; value: import('graphql').ValueNode }[] },
+  w: Walk,
+): number {
   for (const name of SIZE_ARGS) {
     const def = field.args.find((a) => a.name === name);
     if (!def) continue;
@@ -77,7 +81,13 @@ function walk(set: SelectionSetNode, type: GraphQLNamedType | undefined, depth: 
 }
 
 /** The depth and cost of an operation. */
-export function measure(schema: GraphQLSchema, doc: DocumentNode, op: OperationDefinitionNode, variables: Record<string, unknown> | undefined, limits = DEFAULT_LIMITS): { depth: number; cost: number } {
+export function measure(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  op: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  limits = DEFAULT_LIMITS,
+): { depth: number; cost: number } {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const root = op.operation === 'query' ? schema.getQueryType() : op.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
@@ -87,9 +97,19 @@ export function measure(schema: GraphQLSchema, doc: DocumentNode, op: OperationD
 }
 
 /** QUERY_TOO_COMPLEX when the operation is deeper or costlier than allowed, else undefined. */
-export function checkComplexity(schema: GraphQLSchema, doc: DocumentNode, op: OperationDefinitionNode, variables: Record<string, unknown> | undefined, limits = DEFAULT_LIMITS): GraphQLError | undefined {
+export function checkComplexity(
+  schema: GraphQLSchema,
+  doc: DocumentNode,
+  op: OperationDefinitionNode,
+  variables: Record<string, unknown> | undefined,
+  limits = DEFAULT_LIMITS,
+): GraphQLError | undefined {
   const { depth, cost } = measure(schema, doc, op, variables, limits);
   if (depth > limits.maxDepth) return codedGraphQLError('QUERY_TOO_COMPLEX', `The query nests deeper than ${limits.maxDepth} levels.`);
-  if (cost > limits.maxCost) return codedGraphQLError('QUERY_TOO_COMPLEX', `The query would cost more than ${limits.maxCost} (fields times page sizes); ask for smaller pages or fewer fields.`);
+  if (cost > limits.maxCost)
+    return codedGraphQLError(
+      'QUERY_TOO_COMPLEX',
+      `The query would cost more than ${limits.maxCost} (fields times page sizes); ask for smaller pages or fewer fields.`,
+    );
   return undefined;
 }

@@ -60,8 +60,14 @@ export function graphqlHttpHandler(ctx: AppContext, apollo: ApolloServer<GqlCont
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const type = (err as { type?: string }).type;
     const code = type ? BODY_ERRORS[type] : undefined;
-    if (code) sendGraphQLError(res, new HextwinError(code, code === 'PAYLOAD_TOO_LARGE' ? `The body is larger than MAX_BODY_BYTES (${ctx.config.maxBodyBytes} bytes).` : undefined), ctx.countError);
-    else if (typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status < 500) sendGraphQLError(res, new HextwinError('BAD_REQUEST', (err as Error).message), ctx.countError);
+    if (code)
+      sendGraphQLError(
+        res,
+        new HextwinError(code, code === 'PAYLOAD_TOO_LARGE' ? `The body is larger than MAX_BODY_BYTES (${ctx.config.maxBodyBytes} bytes).` : undefined),
+        ctx.countError,
+      );
+    else if (typeof (err as { status?: unknown }).status === 'number' && (err as { status: number }).status < 500)
+      sendGraphQLError(res, new HextwinError('BAD_REQUEST', (err as Error).message), ctx.countError);
     else {
       ctx.logger.error({ err }, 'GraphQL HTTP request failed');
       sendGraphQLError(res, new HextwinError('INTERNAL'), ctx.countError);

@@ -63,7 +63,9 @@ export class StatusSampler {
       mailboxDepth: engine.mailboxDepth,
       connectors: this.ctx.connectors(),
       // the embedded runtime owns every partition; a cluster node lists the live nodes and their shares
-      nodes: (engine as { clusterNodes?: () => { id: string; partitions: number; self: boolean }[] }).clusterNodes?.() ?? [{ id: config.nodeId, partitions: PARTITIONS, self: true }],
+      nodes: (engine as { clusterNodes?: () => { id: string; partitions: number; self: boolean }[] }).clusterNodes?.() ?? [
+        { id: config.nodeId, partitions: PARTITIONS, self: true },
+      ],
     };
   }
 

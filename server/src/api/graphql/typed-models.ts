@@ -188,7 +188,11 @@ ${fields.map((f) => `  ${f.name}: ${filterOf(f.scalar)}`).join('\n')}
     resolvers[T] = typeResolvers;
     const model = m.name;
     resolvers.Query![one] = (_p: unknown, { id }: { id: string }, ctx: GqlContext) => ctx.app.engine.twin(model, id) ?? null;
-    resolvers.Query![many] = (_p: unknown, args: { where?: Record<string, unknown> | null; orderBy?: never; first?: number | null; after?: string | null }, ctx: GqlContext) => {
+    resolvers.Query![many] = (
+      _p: unknown,
+      args: { where?: Record<string, unknown> | null; orderBy?: never; first?: number | null; after?: string | null },
+      ctx: GqlContext,
+    ) => {
       const page = ctx.index.find(model, { where: typedToTwinFilter(args.where), orderBy: args.orderBy, first: args.first, after: args.after });
       return { totalCount: page.totalCount, edges: page.edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
     };

@@ -26,8 +26,10 @@ export const Query: QueryResolvers<GqlContext> = {
 
   alerts: (_p, { model, twinId, minSeverity, since, acknowledged, first }, { app }) => {
     const limit = first ?? 100;
-    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_ALERTS) throw new HextwinError('BAD_REQUEST', `first must be a whole number from 0 to ${MAX_ALERTS}`);
-    if (model !== null && model !== undefined && !app.engine.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_ALERTS)
+      throw new HextwinError('BAD_REQUEST', `first must be a whole number from 0 to ${MAX_ALERTS}`);
+    if (model !== null && model !== undefined && !app.engine.hasModel(model))
+      throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
     return app.engine.alerts({
       model: model ?? undefined,
       twinId: twinId ?? undefined,

@@ -8,7 +8,8 @@ import { AggregateFeed, checkEveryMs } from '../aggregate-feed.js';
 export const Subscription: SubscriptionResolvers<GqlContext> = {
   alerts: {
     subscribe: (_p, { model, minSeverity }, { app, subscriptions }) => {
-      if (model !== null && model !== undefined && !app.engine.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+      if (model !== null && model !== undefined && !app.engine.hasModel(model))
+        throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
       const reg = subscriptions.add('alerts');
       const feed = new AlertFeed(app.engine, { model, minSeverity }, reg.untrack);
       reg.track(feed);
