@@ -64,7 +64,15 @@ const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-cluster-'));
 try {
   progress(`embedded engine (LMDB): ${messages} messages over ${twins} twins`);
   const r1 = new Registry();
-  const embedded = new Engine({ store: new LmdbStore(dir), clock: new RealClock(), models: [meter], logger, registry: r1, checkpointMs: 2_000, maxQueued: 2_000_000 });
+  const embedded = new Engine({
+    store: new LmdbStore(dir),
+    clock: new RealClock(),
+    models: [meter],
+    logger,
+    registry: r1,
+    checkpointMs: 2_000,
+    maxQueued: 2_000_000,
+  });
   await embedded.start();
   await drive(embedded, appliedFrom(r1)); // warm-up: creates the twins
   const e = await drive(embedded, appliedFrom(r1));
@@ -77,7 +85,9 @@ try {
   await drive(node, appliedFrom(r2));
   const c = await drive(node, appliedFrom(r2));
   await node.stop();
-  process.stdout.write(JSON.stringify({ embeddedAccepted: e.accepted, embeddedApplied: e.applied, clusterAccepted: c.accepted, clusterApplied: c.applied }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ embeddedAccepted: e.accepted, embeddedApplied: e.applied, clusterAccepted: c.accepted, clusterApplied: c.applied }) + '\n',
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

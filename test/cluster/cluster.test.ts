@@ -84,7 +84,12 @@ async function checkRelays(url: string): Promise<void> {
     const sent = from?.state.sent ?? 0;
     const acked = load.relayAcked.get(r) ?? 0;
     expect(sent === acked || (load.relayInDoubt.has(r) && sent === acked + 1), `${r} sent ${sent}, acknowledged ${acked}`).toBe(true);
-    await eventually(`${x} received what ${r} sent`, async () => (await ownerTwin<RelayState>(url, 'relay', x))?.state.received ?? 0, (n) => n >= sent, 10_000);
+    await eventually(
+      `${x} received what ${r} sent`,
+      async () => (await ownerTwin<RelayState>(url, 'relay', x))?.state.received ?? 0,
+      (n) => n >= sent,
+      10_000,
+    );
     expect((await ownerTwin<RelayState>(url, 'relay', x))?.state.received, `${x} received each of ${r}'s messages once`).toBe(sent);
   }
 }
@@ -119,7 +124,12 @@ afterAll(async () => {
 
 describe('Cluster of three nodes', () => {
   it('gives every node a fair share of the partitions', async () => {
-    await eventually('a fair share each', () => status(c.nodes[0]!.url), (s) => fair(s, ['node-1', 'node-2', 'node-3']), 30_000);
+    await eventually(
+      'a fair share each',
+      () => status(c.nodes[0]!.url),
+      (s) => fair(s, ['node-1', 'node-2', 'node-3']),
+      30_000,
+    );
   });
 
   it('accepts through every node and serves every twin, from its owner and from any node', async () => {
@@ -157,12 +167,12 @@ describe('Cluster of three nodes', () => {
     }
     // a subscriber on one node hears changes to twins that other nodes own
     const client = wsClient(c.nodes[2]!.url);
-    const sub = subscribe(client, `subscription { twinChanges(model: "sequence", where: { field: "lastSeq", op: GTE, value: ${Math.max(...load.acked.values()) + 1} }) { kind id } }`);
+    const sub = subscribe(
+      client,
+      `subscription { twinChanges(model: "sequence", where: { field: "lastSeq", op: GTE, value: ${Math.max(...load.acked.values()) + 1} }) { kind id } }`,
+    );
     try {
-      await rounds(
-        [c.nodes[0]!.url],
-        1,
-      );
+      await rounds([c.nodes[0]!.url], 1);
       const seen = new Set<string>();
       while (seen.size < TWINS) {
         const r = await sub.next(10_000);
@@ -176,8 +186,14 @@ describe('Cluster of three nodes', () => {
     checkExactlyOnce(await settledStates(c.nodes[0]!.url));
   });
 
-  it('aggregates from any node by merging every node\'s partial results', async () => {
-    const r = await post(c.nodes[2]!.url + '/api/v1/cluster/aggregate', { model: 'sequence', metrics: [{ op: 'SUM', field: 'count' }, { op: 'MAX', field: 'lastSeq' }] });
+  it("aggregates from any node by merging every node's partial results", async () => {
+    const r = await post(c.nodes[2]!.url + '/api/v1/cluster/aggregate', {
+      model: 'sequence',
+      metrics: [
+        { op: 'SUM', field: 'count' },
+        { op: 'MAX', field: 'lastSeq' },
+      ],
+    });
     const body = (await r.json()) as { rows: { key: unknown; count: number; values: number[] }[]; complete: boolean; nodes: number };
     const total = [...load.acked.values()].reduce((a, b) => a + b, 0);
     expect(body).toEqual({ rows: [{ key: null, count: TWINS, values: [total, Math.max(...load.acked.values())] }], complete: true, nodes: 3 });
@@ -199,7 +215,13 @@ describe('Cluster of three nodes', () => {
     const killedAt = Date.now();
     await c.nodes[1]!.kill();
     // every twin answered by an owner again
-    await eventually('every twin served', () => allStates(c.nodes[0]!.url), (m) => ids.every((id) => m.get(id) !== undefined), 10_000, 50);
+    await eventually(
+      'every twin served',
+      () => allStates(c.nodes[0]!.url),
+      (m) => ids.every((id) => m.get(id) !== undefined),
+      10_000,
+      50,
+    );
     const unavailableMs = Date.now() - killedAt;
     console.log(`twins of the killed node were served again ${unavailableMs} ms after the kill`);
     await new Promise((r) => setTimeout(r, 1_000));
@@ -215,7 +237,12 @@ describe('Cluster of three nodes', () => {
 
   it('rebalances the partitions when the killed node comes back', async () => {
     await c.restartNode(1);
-    await eventually('a fair share each again', () => status(c.nodes[0]!.url), (s) => fair(s, ['node-1', 'node-2', 'node-3']), 30_000);
+    await eventually(
+      'a fair share each again',
+      () => status(c.nodes[0]!.url),
+      (s) => fair(s, ['node-1', 'node-2', 'node-3']),
+      30_000,
+    );
     await rounds(
       c.nodes.map((n) => n.url),
       3,
@@ -225,7 +252,13 @@ describe('Cluster of three nodes', () => {
 
   it('reconnects every node after NATS is killed and restarted, and loses nothing', async () => {
     await c.restartNats(true);
-    for (const n of c.nodes) await eventually(`${n.url} ready again`, async () => (await fetch(n.url + '/readyz').catch(() => undefined))?.status, (s) => s === 200, 30_000);
+    for (const n of c.nodes)
+      await eventually(
+        `${n.url} ready again`,
+        async () => (await fetch(n.url + '/readyz').catch(() => undefined))?.status,
+        (s) => s === 200,
+        30_000,
+      );
     await rounds(
       c.nodes.map((n) => n.url),
       3,
@@ -236,7 +269,12 @@ describe('Cluster of three nodes', () => {
 
   it('hands its partitions over when a node leaves gracefully', async () => {
     await c.nodes[2]!.stop();
-    await eventually('two nodes share everything', () => status(c.nodes[0]!.url), (s) => fair(s, ['node-1', 'node-2']), 20_000);
+    await eventually(
+      'two nodes share everything',
+      () => status(c.nodes[0]!.url),
+      (s) => fair(s, ['node-1', 'node-2']),
+      20_000,
+    );
     await rounds([c.nodes[0]!.url, c.nodes[1]!.url], 2);
     checkExactlyOnce(await settledStates(c.nodes[0]!.url));
   });

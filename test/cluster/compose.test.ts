@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../kit/server.js';
 
-const compose = (...args: string[]) => execFileSync('docker-compose', ['-f', path.join(repoRoot, 'docker-compose.yml'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+const compose = (...args: string[]) =>
+  execFileSync('docker-compose', ['-f', path.join(repoRoot, 'docker-compose.yml'), ...args], { cwd: repoRoot, encoding: 'utf8' });
 
 describe('docker-compose.yml', () => {
   it('validates', () => {

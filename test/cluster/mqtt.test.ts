@@ -33,7 +33,11 @@ describe('MQTT in a cluster', () => {
         await Promise.all(devices.map((d, i) => d.send('sequence', `d${i + 1}`, [{ seq, v: valueOf(seq) }])));
       }
       for (const id of ['d1', 'd2', 'd3']) {
-        const t = await eventually(`${id} has its 30 messages`, () => ownerTwin(c.nodes[0]!.url, 'sequence', id), (x) => (x?.state.count ?? 0) >= 30);
+        const t = await eventually(
+          `${id} has its 30 messages`,
+          () => ownerTwin(c.nodes[0]!.url, 'sequence', id),
+          (x) => (x?.state.count ?? 0) >= 30,
+        );
         expect(t!.state).toEqual(replaySequence(30));
       }
     } finally {
@@ -52,7 +56,11 @@ describe('MQTT in a cluster', () => {
   });
 
   it('moves the MQTT session to another node when its node dies, losing nothing published meanwhile', async () => {
-    const holder = await eventually('the node holding the MQTT role', () => Promise.all(c.nodes.map(async (n) => (await (await fetch(n.url + '/readyz')).json()) as { connectors?: { name: string; state: string }[] })), (rs) => rs.filter((r) => r.connectors?.find((x) => x.name === 'mqtt')?.state === 'up').length === 1);
+    const holder = await eventually(
+      'the node holding the MQTT role',
+      () => Promise.all(c.nodes.map(async (n) => (await (await fetch(n.url + '/readyz')).json()) as { connectors?: { name: string; state: string }[] })),
+      (rs) => rs.filter((r) => r.connectors?.find((x) => x.name === 'mqtt')?.state === 'up').length === 1,
+    );
     const i = holder.findIndex((r) => r.connectors?.find((x) => x.name === 'mqtt')?.state === 'up');
     const other = c.nodes[1 - i]!;
     const device = await MqttDevice.connect(broker.url, { model: 'sequence', id: 'm1' });
@@ -61,7 +69,12 @@ describe('MQTT in a cluster', () => {
       await c.nodes[i]!.kill();
       // published while nobody holds the session: the broker keeps it for the next holder
       for (let seq = 11; seq <= 20; seq++) await device.send('sequence', 'm1', [{ seq, v: valueOf(seq) }]);
-      const t = await eventually('all 20 messages applied', () => ownerTwin(other.url, 'sequence', 'm1'), (x) => (x?.state.count ?? 0) >= 20, 30_000);
+      const t = await eventually(
+        'all 20 messages applied',
+        () => ownerTwin(other.url, 'sequence', 'm1'),
+        (x) => (x?.state.count ?? 0) >= 20,
+        30_000,
+      );
       // none lost, none out of order; a message the dead node stored but had not acknowledged to the
       // broker comes again (MQTT QoS 1 is at-least-once across a crash, as with one server)
       expect(t!.state.lastSeq).toBe(20);

@@ -48,19 +48,33 @@ runStoreContract('nats', {
   },
 });
 
-runStoreContract('nats, writing through the cluster node\'s publisher', {
+runStoreContract("nats, writing through the cluster node's publisher", {
   async create() {
     const { names, streams } = await fresh();
     return { store: storeOf(names, streams, { publisher }), reopen: async () => storeOf(names, streams, { publisher }) };
   },
 });
 
-const twin = (id: string, lastPos: number, state: unknown = { v: lastPos }): StoredTwin => ({ model: 'm', id, state, lastPos, createdAt: 1, updatedAt: 2, version: 1 });
+const twin = (id: string, lastPos: number, state: unknown = { v: lastPos }): StoredTwin => ({
+  model: 'm',
+  id,
+  state,
+  lastPos,
+  createdAt: 1,
+  updatedAt: 2,
+  version: 1,
+});
 
 describe('NatsStore in a cluster', () => {
   it('gives replayed records the positions the previous owner gave them, and fresh ones past the checkpoint', async () => {
     const { names, streams } = await fresh();
-    const publish = async (n: number) => (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: Array.from({ length: n }, (_, i) => ({ model: 'm', id: `x${i}`, message: i })) }] }))).seq;
+    const publish = async (n: number) =>
+      (
+        await streams.js.publish(
+          names.logSubject(7),
+          encodeRecord({ groups: [{ source: null, envelopes: Array.from({ length: n }, (_, i) => ({ model: 'm', id: `x${i}`, message: i })) }] }),
+        )
+      ).seq;
     const a = storeOf(names, streams);
     await a.open();
     expect(await collect(a.readLog(0))).toEqual([]);
@@ -89,8 +103,10 @@ describe('NatsStore in a cluster', () => {
     const { names, streams } = await fresh();
     const a = storeOf(names, streams);
     await a.open();
-    const s1 = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'a', message: 1 }] }] }))).seq;
-    const s2 = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'b', message: 2 }] }] }))).seq;
+    const s1 = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'a', message: 1 }] }] })))
+      .seq;
+    const s2 = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'b', message: 2 }] }] })))
+      .seq;
     a.noteConsumed(s1, 1, 1);
     a.noteConsumed(s2, 2, 1);
     await a.checkpoint({ twins: [twin('a', 1)], removed: [], pending: [], truncateBelow: 2, nextPos: 3 });
@@ -108,7 +124,9 @@ describe('NatsStore in a cluster', () => {
     await old.checkpoint({ twins: [twin('a', 1)], removed: [], pending: [], truncateBelow: 1, nextPos: 2 });
     const next = storeOf(names, streams);
     await next.open();
-    await expect(old.checkpoint({ twins: [twin('a', 2)], removed: [], pending: [], truncateBelow: 2, nextPos: 3 })).rejects.toMatchObject({ code: 'STORE_FAILED' });
+    await expect(old.checkpoint({ twins: [twin('a', 2)], removed: [], pending: [], truncateBelow: 2, nextPos: 3 })).rejects.toMatchObject({
+      code: 'STORE_FAILED',
+    });
     await next.checkpoint({ twins: [twin('b', 3)], removed: [], pending: [], truncateBelow: 3, nextPos: 4 });
     await next.close();
     const again = storeOf(names, streams);
@@ -129,7 +147,13 @@ describe('NatsStore in a cluster', () => {
     for (let round = 1; round <= 12; round++) {
       alerts.put(`k${round}`, { n: round });
       const twins = Array.from({ length: 100 }, (_, i) => twin(`t${i}`, round, { round, pad: 'x'.repeat(40) })).filter((t) => round < 12 || t.id !== 't0');
-      await a.checkpoint({ twins, removed: round === 12 ? [{ model: 'm', id: 't0', lastPos: 12 }] : [], pending: [], truncateBelow: round, nextPos: round + 1 });
+      await a.checkpoint({
+        twins,
+        removed: round === 12 ? [{ model: 'm', id: 't0', lastPos: 12 }] : [],
+        pending: [],
+        truncateBelow: round,
+        nextPos: round + 1,
+      });
     }
     await a.flushed();
     await a.close();
@@ -153,7 +177,10 @@ describe('NatsStore in a cluster', () => {
     const a = storeOf(names, streams, { purgeEveryMs: 0 });
     await a.open();
     const seqs: number[] = [];
-    for (let i = 0; i < 5; i++) seqs.push((await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'a', message: i }] }] }))).seq);
+    for (let i = 0; i < 5; i++)
+      seqs.push(
+        (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'a', message: i }] }] }))).seq,
+      );
     seqs.forEach((s, i) => a.noteConsumed(s, i + 1, 1));
     await a.checkpoint({ twins: [twin('a', 4)], removed: [], pending: [], truncateBelow: 5, nextPos: 6 });
     const deadline = Date.now() + 3_000;
@@ -183,7 +210,8 @@ describe('NatsStore in a cluster', () => {
 
   it('leaves the records past the checkpoint to the live consumer when asked to', async () => {
     const { names, streams } = await fresh();
-    const publish = async (id: string) => (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id, message: 1 }] }] }))).seq;
+    const publish = async (id: string) =>
+      (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id, message: 1 }] }] }))).seq;
     const a = storeOf(names, streams);
     await a.open();
     const s1 = await publish('applied-later');
@@ -202,7 +230,9 @@ describe('NatsStore in a cluster', () => {
     const { names, streams } = await fresh();
     const a = storeOf(names, streams);
     await a.open();
-    const s = (await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'b', message: 'hi' }] }], hops: 1 }))).seq;
+    const s = (
+      await streams.js.publish(names.logSubject(7), encodeRecord({ groups: [{ source: null, envelopes: [{ model: 'm', id: 'b', message: 'hi' }] }], hops: 1 }))
+    ).seq;
     a.noteConsumed(s, 4, 1);
     const internal: LogRecord = { pos: 4, envelopes: [{ model: 'm', id: 'b', message: 'hi' }], hops: 1, source: null };
     await a.checkpoint({ twins: [], removed: [], pending: [internal], truncateBelow: 4, nextPos: 5 });

@@ -27,10 +27,15 @@ const modelsDir = fileURLToPath(new URL('../cluster-models', import.meta.url));
 const TWINS = 10_000;
 const CONNECTIONS = 64;
 
-function runWorker(natsUrl: string, messages: number): Promise<{ embeddedAccepted: number; embeddedApplied: number; clusterAccepted: number; clusterApplied: number }> {
+function runWorker(
+  natsUrl: string,
+  messages: number,
+): Promise<{ embeddedAccepted: number; embeddedApplied: number; clusterAccepted: number; clusterApplied: number }> {
   const worker = fileURLToPath(new URL('../cluster-worker.ts', import.meta.url));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', worker, natsUrl, String(messages), String(TWINS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', worker, natsUrl, String(messages), String(TWINS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
@@ -87,7 +92,14 @@ function probeIds(): string[] {
 }
 
 async function allServed(url: string, ids: string[]): Promise<boolean> {
-  const codes = await Promise.all(ids.map((id) => fetch(`${url}/api/v1/cluster/twins/meter/${id}`).then((r) => (void r.arrayBuffer(), r.status), () => 0)));
+  const codes = await Promise.all(
+    ids.map((id) =>
+      fetch(`${url}/api/v1/cluster/twins/meter/${id}`).then(
+        (r) => (void r.arrayBuffer(), r.status),
+        () => 0,
+      ),
+    ),
+  );
   return codes.every((c) => c === 200);
 }
 
@@ -120,10 +132,25 @@ export default {
       const messages = quick ? 100_000 : 500_000;
       b.progress(`cluster: embedded vs one-node cluster, ${messages} messages in-process`);
       const w = await runWorker(nats.url, messages);
-      b.report({ name: 'cluster.inproc-1node-applied', value: w.clusterApplied, unit: `msgs/s (in-process, no HTTP, ${quick ? '100k msgs' : '500k msgs'})`, goal: 'within a small factor of the embedded runtime' });
+      b.report({
+        name: 'cluster.inproc-1node-applied',
+        value: w.clusterApplied,
+        unit: `msgs/s (in-process, no HTTP, ${quick ? '100k msgs' : '500k msgs'})`,
+        goal: 'within a small factor of the embedded runtime',
+      });
       b.report({ name: 'cluster.embedded-applied', value: w.embeddedApplied, unit: `msgs/s (same load, embedded LMDB)` });
-      b.report({ name: 'cluster.overhead-per-message', value: 1e6 / w.clusterApplied - 1e6 / w.embeddedApplied, unit: 'µs/msg added by cluster mode', goal: 'small against the 2-20 µs of a message through HTTP or WebSocket' });
-      b.report({ name: 'cluster.slowdown-vs-embedded', value: w.embeddedApplied / w.clusterApplied, unit: 'x (embedded rate / one-node cluster rate)', goal: '<= 5' });
+      b.report({
+        name: 'cluster.overhead-per-message',
+        value: 1e6 / w.clusterApplied - 1e6 / w.embeddedApplied,
+        unit: 'µs/msg added by cluster mode',
+        goal: 'small against the 2-20 µs of a message through HTTP or WebSocket',
+      });
+      b.report({
+        name: 'cluster.slowdown-vs-embedded',
+        value: w.embeddedApplied / w.clusterApplied,
+        unit: 'x (embedded rate / one-node cluster rate)',
+        goal: '<= 5',
+      });
 
       // ---- the same REST load on one embedded server (no NATS), for comparison
       const ms = quick ? 2_000 : 8_000;
@@ -132,7 +159,12 @@ export default {
       try {
         await ingestRound([embedded], quick ? 500 : 2_000);
         const r = await ingestRound([embedded], ms);
-        b.report({ name: 'cluster.embedded-http-ingest', value: r.accepted, unit: `msgs/s accepted by one embedded server, same load (${label})`, floor: Floor.httpBatch100 });
+        b.report({
+          name: 'cluster.embedded-http-ingest',
+          value: r.accepted,
+          unit: `msgs/s accepted by one embedded server, same load (${label})`,
+          floor: Floor.httpBatch100,
+        });
       } finally {
         await embedded.kill('SIGTERM');
       }
@@ -144,19 +176,36 @@ export default {
         await waitBalanced(nodes[0]!, n, 30_000);
         await ingestRound(nodes, quick ? 500 : 2_000); // warm-up: creates the twins
         const r = await ingestRound(nodes, ms);
-        b.report({ name: `cluster.ingest-${n}node${n > 1 ? 's' : ''}`, value: r.accepted, unit: `msgs/s accepted, HTTP batches of 100, ${CONNECTIONS} connections (${label})`, floor: Floor.httpBatch100 });
+        b.report({
+          name: `cluster.ingest-${n}node${n > 1 ? 's' : ''}`,
+          value: r.accepted,
+          unit: `msgs/s accepted, HTTP batches of 100, ${CONNECTIONS} connections (${label})`,
+          floor: Floor.httpBatch100,
+        });
         b.report({ name: `cluster.applied-${n}node${n > 1 ? 's' : ''}`, value: r.applied, unit: `msgs/s applied (${label})`, floor: Floor.httpBatch100 });
       }
 
       // ---- takeover: kill one node under a steady load, until every partition answers again
       const probes = probeIds();
-      await Promise.all(probes.map((id) => fetch(`${nodes[0]!.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ model: 'meter', id, message: { v: 1, t: 1 } }]) }).then((r) => r.arrayBuffer())));
+      await Promise.all(
+        probes.map((id) =>
+          fetch(`${nodes[0]!.url}/api/v1/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify([{ model: 'meter', id, message: { v: 1, t: 1 } }]),
+          }).then((r) => r.arrayBuffer()),
+        ),
+      );
       while (!(await allServed(nodes[0]!.url, probes))) await new Promise((r) => setTimeout(r, 50));
       let loading = true;
       const load = (async () => {
         const reqs = requestsFor(0, 50, 7).map((buf) => buf.subarray(buf.indexOf('\r\n\r\n') + 4).toString());
         for (let i = 0; loading; i++) {
-          for (const n of [nodes[0]!, nodes[2]!]) await fetch(`${n.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: reqs[i % reqs.length] }).then((r) => r.arrayBuffer(), () => undefined);
+          for (const n of [nodes[0]!, nodes[2]!])
+            await fetch(`${n.url}/api/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: reqs[i % reqs.length] }).then(
+              (r) => r.arrayBuffer(),
+              () => undefined,
+            );
           await new Promise((r) => setTimeout(r, 20));
         }
       })();

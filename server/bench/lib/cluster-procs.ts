@@ -81,7 +81,13 @@ export async function startNatsServer(): Promise<Proc> {
 }
 
 /** A hextwin node (the real server, as `pnpm start` runs it) joined to `natsUrl`, or embedded when it is undefined. */
-export async function startNode(opts: { natsUrl?: string; nodeId: string; modelsDir: string; env?: Record<string, string>; nodeArgs?: string[] }): Promise<Proc> {
+export async function startNode(opts: {
+  natsUrl?: string;
+  nodeId: string;
+  modelsDir: string;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+}): Promise<Proc> {
   const port = await freePort();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-node-'));
   const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(serverDir, 'src/main.ts')], {

@@ -49,7 +49,18 @@ import { PartitionRunner, type PartitionRequest } from './partition-runner.js';
 import { SharedKvTable } from './shared-table.js';
 import { SharedReference } from './reference-source.js';
 import { encodeRecord, pack, unpack } from './codec.js';
-import { gatherHandler, mergePartials, type FilterCompiler, type GatherRequest, type GatherResult, type Group, type MetricSpec, type NodeStatus, type PartialAnswer, type TwinFilter } from './gather.js';
+import {
+  gatherHandler,
+  mergePartials,
+  type FilterCompiler,
+  type GatherRequest,
+  type GatherResult,
+  type Group,
+  type MetricSpec,
+  type NodeStatus,
+  type PartialAnswer,
+  type TwinFilter,
+} from './gather.js';
 
 /** The partition whose owner also holds the cluster's ingest roles (MQTT). */
 const ROLE_PARTITION = 0;
@@ -208,7 +219,9 @@ export class ClusterNode implements EngineApi {
         this.cm.logEnvelopes.inc(n);
       },
     });
-    this.fanout = new EventFanout(this.transport, this.names.eventSubject(this.self), this.self, this.maxBytes, (err) => this.log.warn({ err }, 'event fan-out failed'));
+    this.fanout = new EventFanout(this.transport, this.names.eventSubject(this.self), this.self, this.maxBytes, (err) =>
+      this.log.warn({ err }, 'event fan-out failed'),
+    );
     this.view = new ClusterView(
       this.self,
       {
@@ -230,11 +243,24 @@ export class ClusterNode implements EngineApi {
     );
     this.subs.push(this.transport.subscribe(this.names.eventWildcard, (data) => this.view.onBatch(data)));
     this.subs.push(this.transport.serve(this.names.gatherSubject, gatherHandler(this)));
-    this.membership = new Membership(this.streams.nodes, { id: this.self, url: this.o.url ?? '', draining: false, startedAt: Date.now() }, { heartbeatMs: this.o.heartbeatMs, ttlMs: this.o.nodeTtlMs }, () => this.ownership?.kick(), this.log);
+    this.membership = new Membership(
+      this.streams.nodes,
+      { id: this.self, url: this.o.url ?? '', draining: false, startedAt: Date.now() },
+      { heartbeatMs: this.o.heartbeatMs, ttlMs: this.o.nodeTtlMs },
+      () => this.ownership?.kick(),
+      this.log,
+    );
     this.leases = new LeaseTable(this.streams.leases, this.self, () => this.ownership?.kick(), this.log);
     await this.membership.start();
     await this.leases.start();
-    this.ownership = new Ownership(this.self, this.membership, this.leases, this.ownershipHost(), { maxStarts: 64, maxHandovers: 32, intervalMs: 200 }, this.log);
+    this.ownership = new Ownership(
+      this.self,
+      this.membership,
+      this.leases,
+      this.ownershipHost(),
+      { maxStarts: 64, maxHandovers: 32, intervalMs: 200 },
+      this.log,
+    );
     this.conn.onReconnect(() => this.afterReconnect());
     this.conn.onDisconnect(() => this.membership.suspendJudgement());
     this.ownership.start();
@@ -426,7 +452,11 @@ export class ClusterNode implements EngineApi {
     await Promise.all(
       items.map(async (it) => {
         const to = partitionOf(it.envelope.model, it.envelope.id);
-        const bytes = encodeRecord({ groups: [{ source: it.source, envelopes: [it.envelope] }], hops: it.hops, ...(it.control ? { control: it.control } : {}) });
+        const bytes = encodeRecord({
+          groups: [{ source: it.source, envelopes: [it.envelope] }],
+          hops: it.hops,
+          ...(it.control ? { control: it.control } : {}),
+        });
         await this.publisher.publish(this.names.logSubject(to), bytes, { msgID: `f${from}.${it.pos}`, timeoutMs: 5_000 });
         this.cm.forwarded.inc();
       }),
@@ -583,7 +613,8 @@ export class ClusterNode implements EngineApi {
   models(): ModelInfo[] {
     const counts = new Map<string, number>();
     this.view.countsByModel(counts);
-    for (const r of this.runners.values()) if (this.view.isLocal(r.partition)) for (const mi of r.engine.models()) counts.set(mi.name, (counts.get(mi.name) ?? 0) + mi.twinCount);
+    for (const r of this.runners.values())
+      if (this.view.isLocal(r.partition)) for (const mi of r.engine.models()) counts.set(mi.name, (counts.get(mi.name) ?? 0) + mi.twinCount);
     return [...this.compiled.values()].map((cm) => ({
       name: cm.name,
       description: cm.def.description,
@@ -673,7 +704,10 @@ export class ClusterNode implements EngineApi {
     if (!existed) return false;
     const p = partitionOf(model, id);
     // through the partition's log, so the removal is ordered with the twin's messages
-    await this.publisher.publish(this.names.logSubject(p), encodeRecord({ groups: [{ source: null, envelopes: [{ model, id, message: null }] }], control: 'remove' }));
+    await this.publisher.publish(
+      this.names.logSubject(p),
+      encodeRecord({ groups: [{ source: null, envelopes: [{ model, id, message: null }] }], control: 'remove' }),
+    );
     return true;
   }
 
@@ -730,7 +764,10 @@ export class ClusterNode implements EngineApi {
   }
 
   private async gather(req: GatherRequest): Promise<Uint8Array[]> {
-    const replies = await this.transport.gather(this.names.gatherSubject, pack(req), { timeoutMs: 3_000, expect: this.membership.nodes().filter((n) => n.alive).length });
+    const replies = await this.transport.gather(this.names.gatherSubject, pack(req), {
+      timeoutMs: 3_000,
+      expect: this.membership.nodes().filter((n) => n.alive).length,
+    });
     return replies.map((r) => r[0]!);
   }
 
@@ -738,7 +775,15 @@ export class ClusterNode implements EngineApi {
   async aggregate(model: string, opts: { groupBy?: string; metrics?: MetricSpec[]; where?: JsonValue } = {}): Promise<GatherResult<Group>> {
     if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
     const metrics = opts.metrics ?? [];
-    const answers = (await this.gather({ op: 'aggregate', model, metrics, ...(opts.groupBy ? { groupBy: opts.groupBy } : {}), ...(opts.where !== undefined ? { where: opts.where } : {}) })).map((b) => unpack<PartialAnswer>(b));
+    const answers = (
+      await this.gather({
+        op: 'aggregate',
+        model,
+        metrics,
+        ...(opts.groupBy ? { groupBy: opts.groupBy } : {}),
+        ...(opts.where !== undefined ? { where: opts.where } : {}),
+      })
+    ).map((b) => unpack<PartialAnswer>(b));
     return mergePartials(answers, metrics, true);
   }
 
@@ -746,7 +791,9 @@ export class ClusterNode implements EngineApi {
   async hexAggregate(model: string, resolution: number, opts: { metrics?: MetricSpec[]; where?: JsonValue } = {}): Promise<GatherResult<Group>> {
     if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
     const metrics = opts.metrics ?? [];
-    const answers = (await this.gather({ op: 'hex', model, resolution, metrics, ...(opts.where !== undefined ? { where: opts.where } : {}) })).map((b) => unpack<PartialAnswer>(b));
+    const answers = (await this.gather({ op: 'hex', model, resolution, metrics, ...(opts.where !== undefined ? { where: opts.where } : {}) })).map((b) =>
+      unpack<PartialAnswer>(b),
+    );
     return mergePartials(answers, metrics, false);
   }
 
@@ -797,13 +844,47 @@ class ClusterMetrics {
 
   constructor(registry: Registry, node: ClusterNode) {
     const registers = [registry];
-    this.logMessages = new Counter({ name: 'hextwin_cluster_log_messages_total', help: 'JetStream messages stored by this node (each holds many envelopes)', registers });
+    this.logMessages = new Counter({
+      name: 'hextwin_cluster_log_messages_total',
+      help: 'JetStream messages stored by this node (each holds many envelopes)',
+      registers,
+    });
     this.logEnvelopes = new Counter({ name: 'hextwin_cluster_log_envelopes_total', help: 'Envelopes stored in the partition logs by this node', registers });
     this.forwarded = new Counter({ name: 'hextwin_cluster_forwarded_total', help: 'Twin-to-twin messages forwarded to other partitions', registers });
-    this.moves = new Counter({ name: 'hextwin_cluster_partition_moves_total', help: 'Partitions acquired, handed over or lost by this node', labelNames: ['kind'], registers });
-    this.startSeconds = new Gauge({ name: 'hextwin_cluster_partition_start_seconds', help: 'Restore-and-replay time of the last partition this node took', registers });
-    new Gauge({ name: 'hextwin_cluster_partitions_owned', help: 'Partitions this node owns', registers, collect() { this.set(node.ownedCount); } });
-    new Gauge({ name: 'hextwin_cluster_nodes_alive', help: 'Live nodes as this node sees them', registers, collect() { this.set(node.aliveCount); } });
-    new Gauge({ name: 'hextwin_cluster_view_twins', help: "Twins of other nodes' partitions this node keeps a copy of", registers, collect() { this.set(node.viewCount); } });
+    this.moves = new Counter({
+      name: 'hextwin_cluster_partition_moves_total',
+      help: 'Partitions acquired, handed over or lost by this node',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.startSeconds = new Gauge({
+      name: 'hextwin_cluster_partition_start_seconds',
+      help: 'Restore-and-replay time of the last partition this node took',
+      registers,
+    });
+    new Gauge({
+      name: 'hextwin_cluster_partitions_owned',
+      help: 'Partitions this node owns',
+      registers,
+      collect() {
+        this.set(node.ownedCount);
+      },
+    });
+    new Gauge({
+      name: 'hextwin_cluster_nodes_alive',
+      help: 'Live nodes as this node sees them',
+      registers,
+      collect() {
+        this.set(node.aliveCount);
+      },
+    });
+    new Gauge({
+      name: 'hextwin_cluster_view_twins',
+      help: "Twins of other nodes' partitions this node keeps a copy of",
+      registers,
+      collect() {
+        this.set(node.viewCount);
+      },
+    });
   }
 }

@@ -280,7 +280,20 @@ export class ClusterView {
     for (const t of twins) {
       let byId = pv.twins.get(t.model);
       if (!byId) pv.twins.set(t.model, (byId = new Map()));
-      byId.set(t.id, new RemoteTwin(t.model, t.id, { m: t.model, i: t.id, s: structuredClone(t.state), la: t.lat ?? null, ln: t.lng ?? null, c: t.createdAt, u: t.updatedAt, v: t.version, e: t.lastError }));
+      byId.set(
+        t.id,
+        new RemoteTwin(t.model, t.id, {
+          m: t.model,
+          i: t.id,
+          s: structuredClone(t.state),
+          la: t.lat ?? null,
+          ln: t.lng ?? null,
+          c: t.createdAt,
+          u: t.updatedAt,
+          v: t.version,
+          e: t.lastError,
+        }),
+      );
     }
     pv.commands.clear();
     for (const c of commands) {

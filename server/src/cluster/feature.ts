@@ -44,7 +44,8 @@ function parseMetrics(raw: unknown): MetricSpec[] {
   return raw.map((m, i) => {
     const op = (m as { op?: unknown })?.op;
     const field = (m as { field?: unknown })?.field;
-    if (typeof op !== 'string' || !(op in MetricOps)) throw new HextwinError('BAD_REQUEST', `metrics[${i}].op must be one of ${Object.keys(MetricOps).join(', ')}`);
+    if (typeof op !== 'string' || !(op in MetricOps))
+      throw new HextwinError('BAD_REQUEST', `metrics[${i}].op must be one of ${Object.keys(MetricOps).join(', ')}`);
     if (field !== undefined && typeof field !== 'string') throw new HextwinError('BAD_REQUEST', `metrics[${i}].field must be a string`);
     return { op: op as MetricSpec['op'], ...(field ? { field } : {}) };
   });
@@ -77,7 +78,13 @@ export const clusterFeature: Feature = {
       }
       if (rest[0] === 'aggregate' && rest.length === 1 && req.method === 'POST') {
         if (!who.canRead) throw new HextwinError('FORBIDDEN');
-        const body = (await readJson(req, ctx.config.maxBodyBytes)) as { model?: unknown; groupBy?: unknown; metrics?: unknown; resolution?: unknown; where?: JsonValue };
+        const body = (await readJson(req, ctx.config.maxBodyBytes)) as {
+          model?: unknown;
+          groupBy?: unknown;
+          metrics?: unknown;
+          resolution?: unknown;
+          where?: JsonValue;
+        };
         if (typeof body?.model !== 'string') throw new HextwinError('BAD_REQUEST', 'model is required');
         const metrics = parseMetrics(body.metrics);
         const opts = { metrics, ...(body.where !== undefined ? { where: body.where } : {}) };

@@ -80,7 +80,12 @@ export function fieldValue(state: unknown, path: string): unknown {
   return v;
 }
 
-function partialGroups(twins: Iterable<TwinView>, keyOf: (t: TwinView) => string | undefined, metrics: MetricSpec[], filter: TwinFilter | undefined): PartialGroup[] {
+function partialGroups(
+  twins: Iterable<TwinView>,
+  keyOf: (t: TwinView) => string | undefined,
+  metrics: MetricSpec[],
+  filter: TwinFilter | undefined,
+): PartialGroup[] {
   const groups = new Map<string, PartialGroup>();
   for (const t of twins) {
     if (filter && !filter(t)) continue;

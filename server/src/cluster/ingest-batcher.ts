@@ -151,7 +151,8 @@ export class IngestBatcher {
       await this.publisher.publish(this.names.logSubject(p), bytes, { timeoutMs: this.o.timeoutMs });
       this.o.onStored?.(n);
     } catch (e) {
-      err = e instanceof HextwinError ? e : new HextwinError('CLUSTER_UNAVAILABLE', `JetStream did not store the messages: ${(e as Error).message}`, { cause: e });
+      err =
+        e instanceof HextwinError ? e : new HextwinError('CLUSTER_UNAVAILABLE', `JetStream did not store the messages: ${(e as Error).message}`, { cause: e });
     }
     this.pending -= n;
     for (const w of waiters) {

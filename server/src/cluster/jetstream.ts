@@ -47,7 +47,11 @@ export async function ensureClusterStreams(nc: NatsConnection, names: ClusterNam
   await ensureStream(jsm, names.stateStream, [`${names.prefix}.state.*`], replicas);
   const kvm = new Kvm(js);
   const opts = { history: 1, replicas, storage: StorageType.File };
-  const [leases, nodes, shared] = await Promise.all([kvm.create(names.leaseBucket, opts), kvm.create(names.nodeBucket, opts), kvm.create(names.sharedBucket, opts)]);
+  const [leases, nodes, shared] = await Promise.all([
+    kvm.create(names.leaseBucket, opts),
+    kvm.create(names.nodeBucket, opts),
+    kvm.create(names.sharedBucket, opts),
+  ]);
   return { js, jsm, leases, nodes, shared };
 }
 

@@ -29,7 +29,12 @@ export class LeaseTable {
     onChange: (partition: number) => void,
     private readonly log: Logger,
   ) {
-    this.mirror = new KvMirror<LeaseValue>(kv, (b) => JSON.parse(new TextDecoder().decode(b)) as LeaseValue, (key) => onChange(Number(key.slice(1))), log);
+    this.mirror = new KvMirror<LeaseValue>(
+      kv,
+      (b) => JSON.parse(new TextDecoder().decode(b)) as LeaseValue,
+      (key) => onChange(Number(key.slice(1))),
+      log,
+    );
   }
 
   start(): Promise<void> {
@@ -53,7 +58,12 @@ export class LeaseTable {
       this.log.debug({ err, partition: p }, 'lease taken by another node');
       // our copy was stale: refresh it so the next attempt names the right revision
       const e = await this.kv.get(keyOf(p)).catch(() => null);
-      if (e) this.mirror.entries.set(keyOf(p), { value: e.operation === 'PUT' ? (JSON.parse(e.string()) as LeaseValue) : { owner: '' }, revision: e.revision, seenAt: Date.now() });
+      if (e)
+        this.mirror.entries.set(keyOf(p), {
+          value: e.operation === 'PUT' ? (JSON.parse(e.string()) as LeaseValue) : { owner: '' },
+          revision: e.revision,
+          seenAt: Date.now(),
+        });
       return null;
     }
   }

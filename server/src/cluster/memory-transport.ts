@@ -99,7 +99,10 @@ export class MemoryTransport implements Transport {
       this.bus.post(() => {
         Promise.resolve()
           .then(() => sub.serve!(copy))
-          .then((chunks) => resolve(chunks.map((c) => c.slice())), (e) => reject(toCoded(e)));
+          .then(
+            (chunks) => resolve(chunks.map((c) => c.slice())),
+            (e) => reject(toCoded(e)),
+          );
       }),
     );
   }

@@ -240,7 +240,12 @@ export class NatsStore implements TwinStore {
 
   async append(record: LogRecord): Promise<void> {
     if (this.fenced) throw this.fenced;
-    const wire = { groups: [{ source: record.source ?? null, envelopes: record.envelopes }], pos: record.pos, ...(record.hops ? { hops: record.hops } : {}), ...(record.control ? { control: record.control } : {}) };
+    const wire = {
+      groups: [{ source: record.source ?? null, envelopes: record.envelopes }],
+      pos: record.pos,
+      ...(record.hops ? { hops: record.hops } : {}),
+      ...(record.control ? { control: record.control } : {}),
+    };
     const ack = await this.publish(this.logSubject, encodeRecord(wire), undefined, undefined, 5_000);
     this.noteConsumed(ack.seq, record.pos, record.envelopes.length);
   }
@@ -259,7 +264,8 @@ export class NatsStore implements TwinStore {
         const w = decodeRecord(m.data);
         let at = w.pos ?? e.pos;
         for (const g of w.groups) {
-          if (at >= fromPos && g.envelopes.length) recs.push({ pos: at, envelopes: g.envelopes, source: g.source, ...(w.hops ? { hops: w.hops } : {}), ...(w.control ? { control: w.control } : {}) });
+          if (at >= fromPos && g.envelopes.length)
+            recs.push({ pos: at, envelopes: g.envelopes, source: g.source, ...(w.hops ? { hops: w.hops } : {}), ...(w.control ? { control: w.control } : {}) });
           at += g.envelopes.length;
         }
       }
@@ -277,7 +283,8 @@ export class NatsStore implements TwinStore {
         let pos: number;
         if (w.pos !== undefined) pos = w.pos;
         else if (mapped.has(m.seq)) pos = mapped.get(m.seq)!.pos;
-        else if (m.seq <= known) pos = -1; // applied before the checkpoint and trimmed from the map
+        else if (m.seq <= known)
+          pos = -1; // applied before the checkpoint and trimmed from the map
         else pos = fresh;
         if (pos >= 0) {
           if (m.seq > known) this.noteConsumed(m.seq, pos, n);
@@ -360,11 +367,21 @@ export class NatsStore implements TwinStore {
   /** Queue a write after every earlier one; resolves with the sequence of its first message once all are stored. */
   /** One acknowledged publish; a refusal by JetStream comes back as JetStreamRefusal either way. */
   private async publish(subject: string, data: Uint8Array, msgID: string | undefined, expect: number | undefined, timeoutMs: number): Promise<PubAck> {
-    if (this.o.publisher) return this.o.publisher.publish(subject, data, { ...(msgID ? { msgID } : {}), ...(expect !== undefined ? { expectLastSubjectSequence: expect } : {}), timeoutMs });
+    if (this.o.publisher)
+      return this.o.publisher.publish(subject, data, {
+        ...(msgID ? { msgID } : {}),
+        ...(expect !== undefined ? { expectLastSubjectSequence: expect } : {}),
+        timeoutMs,
+      });
     try {
-      return await this.o.js.publish(subject, data, { ...(msgID ? { msgID } : {}), ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}), timeout: timeoutMs });
+      return await this.o.js.publish(subject, data, {
+        ...(msgID ? { msgID } : {}),
+        ...(expect !== undefined ? { expect: { lastSubjectSequence: expect } } : {}),
+        timeout: timeoutMs,
+      });
     } catch (e) {
-      if (e instanceof JetStreamApiError) throw new JetStreamRefusal(e.code === JetStreamApiCodes.StreamWrongLastSequence || /wrong last sequence/.test(e.message) ? 10071 : e.code, e.message);
+      if (e instanceof JetStreamApiError)
+        throw new JetStreamRefusal(e.code === JetStreamApiCodes.StreamWrongLastSequence || /wrong last sequence/.test(e.message) ? 10071 : e.code, e.message);
       throw e;
     }
   }
@@ -399,7 +416,10 @@ export class NatsStore implements TwinStore {
             }
             throw new HextwinError('STORE_FAILED', `checkpoint of partition ${this.o.partition} refused: ${e.message}`, { cause: e });
           }
-          if (this.closed) throw new HextwinError('STORE_FAILED', `checkpoint of partition ${this.o.partition} abandoned: the store closed while NATS was unreachable`, { cause: e });
+          if (this.closed)
+            throw new HextwinError('STORE_FAILED', `checkpoint of partition ${this.o.partition} abandoned: the store closed while NATS was unreachable`, {
+              cause: e,
+            });
           // NATS unreachable or restarting: the message id makes a retry of a stored write harmless
           if (attempt === 0) this.o.logger?.warn({ err: e, partition: this.o.partition }, 'checkpoint write failed; retrying');
           await new Promise((r) => setTimeout(r, backoffMs(attempt)));

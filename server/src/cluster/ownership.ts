@@ -133,7 +133,11 @@ export class Ownership {
             await host.stopRunner(p, false);
             host.onMoved('lost', p);
           });
-        } else if (st === 'running' && (this.draining || (target[p] && target[p] !== self && membership.isAlive(target[p]!))) && this.handovers < this.opts.maxHandovers) {
+        } else if (
+          st === 'running' &&
+          (this.draining || (target[p] && target[p] !== self && membership.isAlive(target[p]!))) &&
+          this.handovers < this.opts.maxHandovers
+        ) {
           this.handovers++;
           this.task(p, async () => {
             try {

@@ -80,7 +80,17 @@ export class PartitionRunner {
     readonly epoch: number,
   ) {
     const log = d.logger.child({ partition });
-    this.store = new NatsStore({ js: d.streams.js, jsm: d.streams.jsm, names: d.names, partition, shared: d.shared, chunkBytes: d.maxBytes, logger: log, readTail: false, publisher: d.publisher });
+    this.store = new NatsStore({
+      js: d.streams.js,
+      jsm: d.streams.jsm,
+      names: d.names,
+      partition,
+      shared: d.shared,
+      chunkBytes: d.maxBytes,
+      logger: log,
+      readTail: false,
+      publisher: d.publisher,
+    });
     this.engine = new Engine({
       store: this.store,
       clock: d.clock,
@@ -162,7 +172,10 @@ export class PartitionRunner {
   /** Feed the engine from the log, in order, pausing while its mailboxes are full. */
   private async consume(gen: number): Promise<void> {
     const { js } = this.d.streams;
-    const c = await js.consumers.get(this.d.names.logStream, { filter_subjects: this.d.names.logSubject(this.partition), opt_start_seq: this.store.nextLogSeq });
+    const c = await js.consumers.get(this.d.names.logStream, {
+      filter_subjects: this.d.names.logSubject(this.partition),
+      opt_start_seq: this.store.nextLogSeq,
+    });
     // short pulls: a consumer the server lost is noticed (missed heartbeats) within seconds
     const messages = await c.consume({ max_messages: 256, expires: 5_000 });
     this.messages = messages;
@@ -176,7 +189,12 @@ export class PartitionRunner {
         const w = decodeRecord(m.data);
         n = envelopeCount(w);
         for (const g of w.groups) {
-          const pos = this.engine.enqueueDurable({ envelopes: g.envelopes, source: g.source, ...(w.hops ? { hops: w.hops } : {}), ...(w.control ? { control: w.control } : {}) });
+          const pos = this.engine.enqueueDurable({
+            envelopes: g.envelopes,
+            source: g.source,
+            ...(w.hops ? { hops: w.hops } : {}),
+            ...(w.control ? { control: w.control } : {}),
+          });
           if (first < 0) first = pos;
         }
       } catch (err) {
@@ -271,7 +289,8 @@ export class PartitionRunner {
     try {
       await this.engine.stop();
     } catch (err) {
-      if (graceful && !this.engine.failure) this.d.logger.warn({ err, partition: this.partition }, 'final checkpoint failed; the next owner replays from the previous one');
+      if (graceful && !this.engine.failure)
+        this.d.logger.warn({ err, partition: this.partition }, 'final checkpoint failed; the next owner replays from the previous one');
       await this.store.close().catch(() => undefined);
     }
     this.d.fanout.flush();

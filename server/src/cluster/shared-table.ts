@@ -22,7 +22,12 @@ export class SharedKvTable<V> implements DurableTable<V> {
     private readonly kv: KV,
     private readonly log: Logger,
   ) {
-    this.mirror = new KvMirror<V>(kv, (b) => unpack<V>(b), (key) => this.onRemote(key), log);
+    this.mirror = new KvMirror<V>(
+      kv,
+      (b) => unpack<V>(b),
+      (key) => this.onRemote(key),
+      log,
+    );
   }
 
   start(): Promise<void> {

@@ -9,7 +9,9 @@ export function validateEnvelopes(models: ReadonlyMap<string, CompiledModel>, en
     const e = envelopes[i]!;
     const cm = models.get(e.model);
     if (!cm) {
-      throw new HextwinError(isModelName(String(e.model)) ? 'UNKNOWN_MODEL' : 'INVALID_ID', `no model named ${JSON.stringify(e.model)}`, { details: { index: i } });
+      throw new HextwinError(isModelName(String(e.model)) ? 'UNKNOWN_MODEL' : 'INVALID_ID', `no model named ${JSON.stringify(e.model)}`, {
+        details: { index: i },
+      });
     }
     if (typeof e.id !== 'string' || !isTwinId(e.id)) throw new HextwinError('INVALID_ID', `invalid twin id ${JSON.stringify(e.id)}`, { details: { index: i } });
     if (e.message === undefined) throw new HextwinError('INVALID_MESSAGE', `${e.model}/${e.id}: message is missing`, { details: { index: i } });

@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { AlertIndex, alertPartition, partitionTag } from '../../src/cluster/alert-index.js';
 import type { AlertRecord } from '../../src/engine/types.js';
 
-const alert = (id: string, over: Partial<AlertRecord> = {}): AlertRecord => ({ id, model: 'm', twinId: 't', severity: 'WARNING', title: 'x', message: null, at: 1, acknowledged: false, data: null, ...over });
+const alert = (id: string, over: Partial<AlertRecord> = {}): AlertRecord => ({
+  id,
+  model: 'm',
+  twinId: 't',
+  severity: 'WARNING',
+  title: 'x',
+  message: null,
+  at: 1,
+  acknowledged: false,
+  data: null,
+  ...over,
+});
 
 describe('Cluster alert index', () => {
   it('lists alerts newest first even when they arrive out of order, once each', () => {

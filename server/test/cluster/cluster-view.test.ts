@@ -44,9 +44,16 @@ function setup() {
   const bus = new MemoryBus();
   const owner = new MemoryTransport(bus);
   const reader = new MemoryTransport(bus);
-  const fanout = new EventFanout(owner, 'ev.owner', 'owner', 1 << 20, (e) => {
-    throw e;
-  }, 0);
+  const fanout = new EventFanout(
+    owner,
+    'ev.owner',
+    'owner',
+    1 << 20,
+    (e) => {
+      throw e;
+    },
+    0,
+  );
   const twins = new Map<string, OwnerTwin>();
   const commands: CommandRecord[] = [];
   let snapshots = 0;

@@ -6,7 +6,13 @@ describe('Log record encoding', () => {
     const r: WireRecord = {
       groups: [
         { source: { connector: 'ws', connection: 'c1', node: 'n1' }, envelopes: [{ model: 'm', id: 'a', message: { x: 1, y: [1, 'two', null] } }] },
-        { source: null, envelopes: [{ model: 'm', id: 'b', message: 'text' }, { model: 'k', id: 'é/ü', message: 3.5 }] },
+        {
+          source: null,
+          envelopes: [
+            { model: 'm', id: 'b', message: 'text' },
+            { model: 'k', id: 'é/ü', message: 3.5 },
+          ],
+        },
       ],
       hops: 2,
       control: 'remove',

@@ -35,7 +35,13 @@ const relay = defineModel<{ got: number[] }, { n: number; to?: string; drop?: st
 describe('Durable enqueue', () => {
   it('applies a record that is durable elsewhere, in order, without writing it to the log', async () => {
     const { engine, store } = await start([recorder]);
-    const p1 = engine.enqueueDurable({ envelopes: [{ model: 'rec', id: 'a', message: { n: 1 } }, { model: 'rec', id: 'a', message: { n: 2 } }], source: null });
+    const p1 = engine.enqueueDurable({
+      envelopes: [
+        { model: 'rec', id: 'a', message: { n: 1 } },
+        { model: 'rec', id: 'a', message: { n: 2 } },
+      ],
+      source: null,
+    });
     const p2 = engine.enqueueDurable({ envelopes: [{ model: 'rec', id: 'a', message: { n: 3 } }], source: null });
     await engine.idle();
     expect(p2).toBe(p1 + 2);
@@ -45,7 +51,13 @@ describe('Durable enqueue', () => {
 
   it('skips envelopes of a model it does not run and counts them', async () => {
     const { engine } = await start([recorder]);
-    engine.enqueueDurable({ envelopes: [{ model: 'gone', id: 'x', message: {} }, { model: 'rec', id: 'a', message: { n: 1 } }], source: null });
+    engine.enqueueDurable({
+      envelopes: [
+        { model: 'gone', id: 'x', message: {} },
+        { model: 'rec', id: 'a', message: { n: 1 } },
+      ],
+      source: null,
+    });
     await engine.idle();
     expect(engine.twin('rec', 'a')).toBeDefined();
     expect((await engine.metrics.errors.get()).values.find((v) => v.labels.code === 'UNKNOWN_MODEL')?.value).toBe(1);
@@ -67,11 +79,19 @@ describe('Durable enqueue', () => {
 });
 
 describe('Twin routing', () => {
-  const route = (local: (id: string) => boolean, forward: (items: ForwardItem[]) => Promise<void>) => ({ isLocal: (_m: string, id: string) => local(id), forward });
+  const route = (local: (id: string) => boolean, forward: (items: ForwardItem[]) => Promise<void>) => ({
+    isLocal: (_m: string, id: string) => local(id),
+    forward,
+  });
 
   it('forwards a message for a twin hosted elsewhere only once a checkpoint holding it is durable', async () => {
     const sent: ForwardItem[] = [];
-    const { engine, store } = await start([relay], { route: route((id) => id !== 'far', async (items) => void sent.push(...items)) });
+    const { engine, store } = await start([relay], {
+      route: route(
+        (id) => id !== 'far',
+        async (items) => void sent.push(...items),
+      ),
+    });
     await engine.ingest([{ model: 'relay', id: 'near', message: { n: 1, to: 'far' } }]);
     await engine.idle();
     expect(engine.twin('relay', 'far')).toBeUndefined();
@@ -112,7 +132,12 @@ describe('Twin routing', () => {
 
   it('forwards removals of twins hosted elsewhere as control items', async () => {
     const sent: ForwardItem[] = [];
-    const { engine } = await start([relay], { route: route((id) => id !== 'far', async (items) => void sent.push(...items)) });
+    const { engine } = await start([relay], {
+      route: route(
+        (id) => id !== 'far',
+        async (items) => void sent.push(...items),
+      ),
+    });
     await engine.ingest([{ model: 'relay', id: 'near', message: { n: 1, drop: 'far' } }]);
     await engine.idle();
     await engine.checkpoint();
@@ -122,13 +147,26 @@ describe('Twin routing', () => {
 
   it('forwards again after a restart what a crash left pending', async () => {
     const store = new MemoryStore();
-    const a = await start([relay], { store, route: route((id) => id !== 'far', () => new Promise<void>(() => undefined)) });
+    const a = await start([relay], {
+      store,
+      route: route(
+        (id) => id !== 'far',
+        () => new Promise<void>(() => undefined),
+      ),
+    });
     await a.engine.ingest([{ model: 'relay', id: 'near', message: { n: 1, to: 'far' } }]);
     await a.engine.idle();
     await a.engine.checkpoint();
     // crash: the forward never completed
     const sent: ForwardItem[] = [];
-    const b = await start([relay], { store, checkpointMs: 60_000, route: route((id) => id !== 'far', async (items) => void sent.push(...items)) });
+    const b = await start([relay], {
+      store,
+      checkpointMs: 60_000,
+      route: route(
+        (id) => id !== 'far',
+        async (items) => void sent.push(...items),
+      ),
+    });
     await new Promise((r) => setImmediate(r));
     expect(sent.map((s) => s.envelope.id)).toEqual(['far']);
     expect((b.engine.twin('relay', 'near')!.state as { got: number[] }).got).toEqual([1]);
