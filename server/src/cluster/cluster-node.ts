@@ -243,10 +243,11 @@ export class ClusterNode implements EngineApi {
     );
     this.subs.push(this.transport.subscribe(this.names.eventWildcard, (data) => this.view.onBatch(data)));
     this.subs.push(this.transport.serve(this.names.gatherSubject, gatherHandler(this)));
+    this.subs.push(this.transport.serve(this.names.aliveSubject(this.self), () => [new Uint8Array([1])]));
     this.membership = new Membership(
       this.streams.nodes,
       { id: this.self, url: this.o.url ?? '', draining: false, startedAt: Date.now() },
-      { heartbeatMs: this.o.heartbeatMs, ttlMs: this.o.nodeTtlMs },
+      { heartbeatMs: this.o.heartbeatMs, ttlMs: this.o.nodeTtlMs, probe: (id) => this.probe(id) },
       () => this.ownership?.kick(),
       this.log,
     );
@@ -361,6 +362,17 @@ export class ClusterNode implements EngineApi {
       }
       if (!waiting) return;
       await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Is node `id` there? Its alive subject has no responder once its NATS connection is gone. */
+  private async probe(id: string): Promise<'alive' | 'gone' | 'unknown'> {
+    if (!this.conn.connected) return 'unknown';
+    try {
+      await this.transport.request(this.names.aliveSubject(id), new Uint8Array(0), { timeoutMs: 500 });
+      return 'alive';
+    } catch (e) {
+      return e instanceof HextwinError && (e.details as { reason?: string } | undefined)?.reason === 'no-responders' ? 'gone' : 'unknown';
     }
   }
 

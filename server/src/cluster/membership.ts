@@ -3,6 +3,10 @@
  * node is dead when its entry has not changed for `ttlMs` here AND this node has meanwhile seen
  * its own heartbeats come back more than ttlMs / heartbeatMs times: a node whose own event loop
  * or connection stalls (so it sees nothing change) therefore never declares others dead for it.
+ *
+ * Sooner, for the common case of a process that died: once a node has missed two heartbeats, it is
+ * asked whether it is there (`probe`); NATS answers "no responders" at once when its connection is
+ * gone, and two such answers in a row make it dead without waiting for the TTL.
  */
 import type { KV } from '@nats-io/kv';
 import type { Logger } from 'pino';
@@ -20,6 +24,8 @@ export interface NodeInfo {
 export interface MembershipOptions {
   heartbeatMs: number;
   ttlMs: number;
+  /** ask a node whether it is there: 'gone' when nobody serves its subject, 'unknown' on a timeout */
+  probe?: (id: string) => Promise<'alive' | 'gone' | 'unknown'>;
 }
 
 export class Membership {
@@ -35,15 +41,19 @@ export class Membership {
   private readonly beatsAt = new Map<string, number>();
   private beatsSeen = 0;
   private graceUntil = 0;
+  /** 'gone' answers in a row to probes of a node, at the revision its entry had then */
+  private readonly gone = new Map<string, { revision: number; count: number }>();
+  private probing = new Set<string>();
   private beatsSeenAt = Date.now();
 
   constructor(
     private readonly kv: KV,
     self: NodeInfo,
     private readonly opts: MembershipOptions,
-    onChange: () => void,
+    private readonly onGone: () => void,
     private readonly log: Logger,
   ) {
+    const onChange = onGone;
     this.info = self;
     this.key = safeToken(self.id);
     this.mirror = new KvMirror<NodeInfo>(
@@ -79,6 +89,7 @@ export class Membership {
       this.log.warn('the nodes watch went quiet; restarting it');
       void this.mirror.start().catch((err) => this.log.warn({ err }, 'restarting the nodes watch failed'));
     }
+    this.probeLate();
     this.beating ??= this.kv
       .put(this.key, JSON.stringify(this.info))
       .then(
@@ -87,6 +98,33 @@ export class Membership {
       )
       .finally(() => (this.beating = null));
     return this.beating;
+  }
+
+  /** Probe every node that has missed two heartbeats (and is not yet known gone). */
+  private probeLate(): void {
+    const probe = this.opts.probe;
+    if (!probe || Date.now() < this.graceUntil) return;
+    for (const [key, e] of this.mirror.entries) {
+      if (key === this.key || this.probing.has(key)) continue;
+      const missed = this.beats - (this.beatsAt.get(key) ?? this.beats);
+      if (missed < 2 || Date.now() - e.seenAt < 2 * this.opts.heartbeatMs) {
+        this.gone.delete(key);
+        continue;
+      }
+      this.probing.add(key);
+      void probe(e.value.id)
+        .then(
+          (answer) => {
+            const cur = this.mirror.entries.get(key);
+            if (!cur || cur.revision !== e.revision || answer !== 'gone') return void this.gone.delete(key);
+            const g = this.gone.get(key);
+            this.gone.set(key, { revision: e.revision, count: g && g.revision === e.revision ? g.count + 1 : 1 });
+            if (this.gone.get(key)!.count >= 2) this.onGone();
+          },
+          () => undefined,
+        )
+        .finally(() => this.probing.delete(key));
+    }
   }
 
   /** ms since this node's last heartbeat reached JetStream. */
@@ -99,6 +137,8 @@ export class Membership {
     if (!e) return false;
     // just back from a disconnect: everyone's heartbeats are recovering, nobody is judged yet
     if (Date.now() < this.graceUntil) return true;
+    const gone = this.gone.get(key);
+    if (gone && gone.revision === e.revision && gone.count >= 2) return false;
     if (Date.now() - e.seenAt < this.opts.ttlMs) return true;
     const missed = this.beats - (this.beatsAt.get(key) ?? this.beats);
     return missed <= Math.ceil(this.opts.ttlMs / this.opts.heartbeatMs);

@@ -110,11 +110,14 @@ export class MemoryTransport implements Transport {
   async request(subject: string, data: Uint8Array, opts?: { timeoutMs?: number }): Promise<Uint8Array[]> {
     this.check();
     const [sub] = this.bus.responders(subject);
-    if (!sub) throw new HextwinError('CLUSTER_UNAVAILABLE', `nobody answers ${subject}`);
+    if (!sub) throw new HextwinError('CLUSTER_UNAVAILABLE', `nobody answers ${subject}`, { details: { reason: 'no-responders' } });
     const ms = opts?.timeoutMs ?? 5_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new HextwinError('CLUSTER_UNAVAILABLE', `no answer on ${subject} within ${ms} ms`)), ms);
+      timer = setTimeout(
+        () => reject(new HextwinError('CLUSTER_UNAVAILABLE', `no answer on ${subject} within ${ms} ms`, { details: { reason: 'timeout' } })),
+        ms,
+      );
     });
     try {
       return await Promise.race([this.ask(sub, data), timeout]);

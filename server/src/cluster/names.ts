@@ -23,6 +23,8 @@ export interface ClusterNames {
   partitionRpc(partition: number): string;
   /** request subject every node answers (scatter-gather) */
   readonly gatherSubject: string;
+  /** request subject a node answers while its NATS connection is up (fast death detection) */
+  aliveSubject(node: string): string;
 }
 
 /** Node ids become KV keys and subject tokens: letters, digits, '-' and '_' only. */
@@ -46,5 +48,6 @@ export function clusterNames(prefix = 'hextwin'): ClusterNames {
     eventWildcard: `${p}.events.*`,
     partitionRpc: (n) => `${p}.rpc.${n}`,
     gatherSubject: `${p}.gather`,
+    aliveSubject: (node) => `${p}.alive.${safeToken(node)}`,
   };
 }

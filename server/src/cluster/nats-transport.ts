@@ -115,13 +115,17 @@ export class NatsTransport implements Transport {
         this.pending.delete(token);
         fn();
       };
-      const timer = setTimeout(() => finish(() => reject(new HextwinError('CLUSTER_UNAVAILABLE', `no answer on ${subject} within ${ms} ms`))), ms);
+      const timer = setTimeout(
+        () => finish(() => reject(new HextwinError('CLUSTER_UNAVAILABLE', `no answer on ${subject} within ${ms} ms`, { details: { reason: 'timeout' } }))),
+        ms,
+      );
       const p: Pending = {
         replies: new Map(),
         finished: [],
         failed: 0,
         onChunk: () => finish(() => resolve(p.finished[0]!)),
-        onNoResponders: () => finish(() => reject(new HextwinError('CLUSTER_UNAVAILABLE', `nobody answers ${subject}`))),
+        onNoResponders: () =>
+          finish(() => reject(new HextwinError('CLUSTER_UNAVAILABLE', `nobody answers ${subject}`, { details: { reason: 'no-responders' } }))),
         onError: (e) => finish(() => reject(e)),
       };
       try {

@@ -95,7 +95,10 @@ export function runTransportContract(name: string, factory: TransportFactory): v
     it('rejects a request nobody serves with CLUSTER_UNAVAILABLE', async () => {
       const { a, cleanup } = await factory.create();
       try {
-        await expect(a.request('svc.nobody', enc('x'), { timeoutMs: 2_000 })).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+        await expect(a.request('svc.nobody', enc('x'), { timeoutMs: 2_000 })).rejects.toMatchObject({
+          code: 'CLUSTER_UNAVAILABLE',
+          details: { reason: 'no-responders' },
+        });
       } finally {
         await cleanup();
       }
@@ -119,7 +122,7 @@ export function runTransportContract(name: string, factory: TransportFactory): v
       try {
         b.serve('svc.slow', () => new Promise<Uint8Array[]>(() => undefined));
         await b.flush();
-        await expect(a.request('svc.slow', enc(''), { timeoutMs: 100 })).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE' });
+        await expect(a.request('svc.slow', enc(''), { timeoutMs: 100 })).rejects.toMatchObject({ code: 'CLUSTER_UNAVAILABLE', details: { reason: 'timeout' } });
       } finally {
         await cleanup();
       }

@@ -24,7 +24,8 @@ export interface Transport {
   serve(subject: string, handler: RequestHandler, opts?: { queue?: string }): Subscription;
   /**
    * Ask one responder; resolves with its reply chunks in order. Rejects with CLUSTER_UNAVAILABLE
-   * when nobody serves the subject or no answer came within `timeoutMs` (default 5 s).
+   * when nobody serves the subject (`details.reason` 'no-responders') or no answer came within
+   * `timeoutMs` (default 5 s; reason 'timeout').
    */
   request(subject: string, data: Uint8Array, opts?: { timeoutMs?: number }): Promise<Uint8Array[]>;
   /**
