@@ -2,7 +2,7 @@
  * Every alert of the cluster as one node knows it: those of its own partitions and those fanned
  * out by the others, ordered by id (ids sort by time, then sequence), bounded, without duplicates.
  */
-import { SEVERITY_RANK, type Severity } from '@hextwin/shared';
+import { queryAlerts, type AlertFilter } from '../engine/alert-filter.js';
 import type { AlertRecord } from '../engine/types.js';
 import { MAX_ALERTS } from '../engine/alert-log.js';
 
@@ -69,20 +69,8 @@ export class AlertIndex {
   }
 
   /** Newest first. */
-  query(f: { model?: string; twinId?: string; minSeverity?: Severity; since?: number; acknowledged?: boolean; limit?: number }): AlertRecord[] {
-    const out: AlertRecord[] = [];
-    const limit = f.limit ?? 100;
-    const min = f.minSeverity ? SEVERITY_RANK[f.minSeverity] : 0;
-    for (let i = this.list.length - 1; i >= 0 && out.length < limit; i--) {
-      const a = this.list[i]!;
-      if (f.since !== undefined && a.at < f.since) continue;
-      if (f.model !== undefined && a.model !== f.model) continue;
-      if (f.twinId !== undefined && a.twinId !== f.twinId) continue;
-      if (SEVERITY_RANK[a.severity] < min) continue;
-      if (f.acknowledged !== undefined && a.acknowledged !== f.acknowledged) continue;
-      out.push(a);
-    }
-    return out;
+  query(f: AlertFilter): AlertRecord[] {
+    return queryAlerts(this.list, f);
   }
 
   get size(): number {

@@ -10,6 +10,7 @@
  * - Events: this node's listeners hear every twin change, removal and alert of the whole cluster,
  *   and the commands for device connections this node holds.
  */
+import { EventHub } from '../engine/event-hub.js';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { HextwinError, partition as partitionOf, PARTITIONS, type JsonValue, type ModelDefinition, type Severity } from '@hextwin/shared';
@@ -103,7 +104,7 @@ export class ClusterNode implements EngineApi {
   private readonly clock: Clock;
   private readonly compiled = new Map<string, CompiledModel>();
   private readonly runners = new Map<number, PartitionRunner>();
-  private readonly listeners: { [K in EngineEventName]?: ((p: EngineEvents[K]) => void)[] } = {};
+  private readonly events = new EventHub<EngineEvents>((err, event) => this.log.error({ err, event }, 'event listener threw'));
   private readonly alertsIndex = new AlertIndex();
   private readonly cm: ClusterMetrics;
 
@@ -510,24 +511,11 @@ export class ClusterNode implements EngineApi {
   // ---------------------------------------------------------------- events
 
   on<K extends EngineEventName>(event: K, listener: (payload: EngineEvents[K]) => void): () => void {
-    const list = (this.listeners[event] ??= []) as ((p: EngineEvents[K]) => void)[];
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
+    return this.events.on(event, listener);
   }
 
   private emit<K extends EngineEventName>(event: K, payload: EngineEvents[K]): void {
-    const list = this.listeners[event] as ((p: EngineEvents[K]) => void)[] | undefined;
-    if (!list) return;
-    for (const fn of list) {
-      try {
-        fn(payload);
-      } catch (err) {
-        this.log.error({ err, event }, 'event listener threw');
-      }
-    }
+    this.events.emit(event, payload);
   }
 
   /**

@@ -1,5 +1,5 @@
 /** Alerts: kept durably (bounded), newest queryable first, with per-twin recent ids on the twin. */
-import { SEVERITY_RANK, type Severity } from '@hextwin/shared';
+import { queryAlerts, type AlertFilter } from './alert-filter.js';
 import type { AlertRecord } from './types.js';
 import type { DurableTable } from '../store/store.js';
 
@@ -61,19 +61,7 @@ export class AlertLog {
   }
 
   /** Newest first. */
-  query(f: { model?: string; twinId?: string; minSeverity?: Severity; since?: number; acknowledged?: boolean; limit?: number }): AlertRecord[] {
-    const out: AlertRecord[] = [];
-    const limit = f.limit ?? 100;
-    const min = f.minSeverity ? SEVERITY_RANK[f.minSeverity] : 0;
-    for (let i = this.list.length - 1; i >= 0 && out.length < limit; i--) {
-      const a = this.list[i]!;
-      if (f.since !== undefined && a.at < f.since) continue;
-      if (f.model !== undefined && a.model !== f.model) continue;
-      if (f.twinId !== undefined && a.twinId !== f.twinId) continue;
-      if (SEVERITY_RANK[a.severity] < min) continue;
-      if (f.acknowledged !== undefined && a.acknowledged !== f.acknowledged) continue;
-      out.push(a);
-    }
-    return out;
+  query(f: AlertFilter): AlertRecord[] {
+    return queryAlerts(this.list, f);
   }
 }

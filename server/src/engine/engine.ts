@@ -10,6 +10,7 @@
  * acknowledged is lost and nothing is applied twice. Twin-to-twin messages not yet applied at a
  * checkpoint are written with it; the store's in-order durability makes the cut consistent.
  */
+import { EventHub } from './event-hub.js';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { HextwinError, isTwinId, toCoded, type JsonValue, type ModelDefinition, type ProcessResult, type ReferenceRow, type Severity } from '@hextwin/shared';
@@ -139,7 +140,7 @@ export class Engine implements EngineApi, ContextHost {
 
   private alertLog!: AlertLog;
   private commandQueue!: CommandQueue;
-  private listeners: { [K in EngineEventName]?: ((p: EngineEvents[K]) => void)[] } = {};
+  private readonly events = new EventHub<EngineEvents>((err, event) => this.log.error({ err, event }, 'event listener threw'));
   private checkpointTimer: NodeJS.Timeout | null = null;
   private checkpointing: Promise<void> | null = null;
   private unwatch: (() => void)[] = [];
@@ -861,24 +862,11 @@ export class Engine implements EngineApi, ContextHost {
   }
 
   on<K extends EngineEventName>(event: K, listener: (payload: EngineEvents[K]) => void): () => void {
-    const list = (this.listeners[event] ??= []) as ((p: EngineEvents[K]) => void)[];
-    list.push(listener);
-    return () => {
-      const i = list.indexOf(listener);
-      if (i >= 0) list.splice(i, 1);
-    };
+    return this.events.on(event, listener);
   }
 
   private emit<K extends EngineEventName>(event: K, payload: EngineEvents[K]): void {
-    const list = this.listeners[event] as ((p: EngineEvents[K]) => void)[] | undefined;
-    if (!list) return;
-    for (let i = 0; i < list.length; i++) {
-      try {
-        list[i]!(payload);
-      } catch (e) {
-        this.log.error({ err: e, event }, 'event listener threw');
-      }
-    }
+    this.events.emit(event, payload);
   }
 
   // ---------------------------------------------------------------- restore and checkpoint
