@@ -1,15 +1,11 @@
 /** Starting the real server (and a mosquitto) as child processes for the connector benchmarks. */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { freePort, stopChild } from '../lib/child.js';
-
-const serverDir = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = pathToFileURL(createRequire(path.join(serverDir, 'package.json')).resolve('tsx')).href;
+import { fileURLToPath } from 'node:url';
+import { freePort, spawnServer, stopChild } from '../lib/child.js';
 
 export interface Child {
   url: string;
@@ -19,28 +15,12 @@ export interface Child {
 
 /** The hextwin server with only the benchmark model, a fresh data directory, durability on. */
 export async function startBenchServer(env: Record<string, string> = {}): Promise<Child> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-'));
-  // HEXTWIN_BENCH_PROF=<dir> writes a CPU profile of the server under load there
-  const prof = process.env.HEXTWIN_BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.HEXTWIN_BENCH_PROF}`] : [];
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...prof, '--import', tsx, path.join(serverDir, 'src/main.ts')], {
-    cwd: serverDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'error',
-      HEXTWIN_SAMPLE_MODELS: '0',
-      MODELS_DIR: fileURLToPath(new URL('./models', import.meta.url)),
-      RATE_LIMIT: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const { child, port, url, dataDir } = await spawnServer({
+    modelsDir: fileURLToPath(new URL('./models', import.meta.url)),
+    env: { RATE_LIMIT: '0', ...env },
   });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bench server exited: ${err}`);

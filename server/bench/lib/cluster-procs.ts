@@ -7,23 +7,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const serverDir = fileURLToPath(new URL('../..', import.meta.url));
+import { freePort, spawnServer } from './child.js';
+export { freePort };
 
 export function natsServerInstalled(): boolean {
   return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface Proc {
@@ -88,26 +76,12 @@ export async function startNode(opts: {
   env?: Record<string, string>;
   nodeArgs?: string[];
 }): Promise<Proc> {
-  const port = await freePort();
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-node-'));
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(serverDir, 'src/main.ts')], {
-    cwd: serverDir,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'error',
-      MODELS_DIR: opts.modelsDir,
-      HEXTWIN_SAMPLE_MODELS: '0',
-      NODE_ID: opts.nodeId,
-      MAX_QUEUED: '2000000',
-      ...(opts.natsUrl ? { NATS_URL: opts.natsUrl } : {}),
-      ...opts.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, port, url, dataDir } = await spawnServer({
+    modelsDir: opts.modelsDir,
+    nodeArgs: opts.nodeArgs,
+    stdio: 'pipe',
+    env: { NODE_ID: opts.nodeId, MAX_QUEUED: '2000000', ...(opts.natsUrl ? { NATS_URL: opts.natsUrl } : {}), ...opts.env },
   });
-  const url = `http://127.0.0.1:${port}`;
   const proc = track(child, url, port, () => rmSync(dataDir, { recursive: true, force: true }));
   await waitFor(async () => (await fetch(url + '/readyz')).status === 200, 60_000, `node ${opts.nodeId}`, proc);
   return proc;
