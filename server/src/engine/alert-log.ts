@@ -1,5 +1,6 @@
 /** Alerts: kept durably (bounded), newest queryable first, with per-twin recent ids on the twin. */
 import { queryAlerts, type AlertFilter } from './alert-filter.js';
+import type { JsonValue, Severity } from '@hextwin/shared';
 import type { AlertRecord } from './types.js';
 import type { DurableTable } from '../store/store.js';
 
@@ -31,6 +32,13 @@ export class AlertLog {
     const t = Math.max(0, Math.floor(at)).toString(36).padStart(9, '0').slice(-9);
     const s = (this.seq++ % 36 ** 6).toString(36).padStart(6, '0');
     return t + s + this.nodeTag;
+  }
+
+  /** A new alert, stored. */
+  raise(model: string, twinId: string, severity: Severity, title: string, message: string | null, data: JsonValue | null, at: number): AlertRecord {
+    const a: AlertRecord = { id: this.nextId(at), model, twinId, severity, title, message, at, acknowledged: false, data };
+    this.add(a);
+    return a;
   }
 
   add(a: AlertRecord): void {

@@ -3,6 +3,7 @@ import AjvModule, { type ValidateFunction, type ErrorObject } from 'ajv';
 import { HextwinError, type JsonValue, type ModelDefinition, type ReferenceRow, type SharedData } from '@hextwin/shared';
 import type { Twin } from './twin.js';
 import type { DurableTable } from '../store/store.js';
+import type { QuarantineRecord } from './types.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false });
@@ -21,6 +22,8 @@ export class CompiledModel {
   private readonly validate: ValidateFunction | undefined;
   reference: Map<string, ReferenceRow> | undefined;
   readonly shared: SharedData;
+  /** quarantined twins of this model by id ('*': the whole model) */
+  readonly quarantined = new Map<string, QuarantineRecord>();
   /** plain counters on the hot path; /metrics reads them at scrape time */
   accepted = 0;
   applied = 0;
@@ -38,6 +41,11 @@ export class CompiledModel {
       set: (key, value) => sharedTable.put(prefix + key, value),
       delete: (key) => sharedTable.delete(prefix + key),
     };
+  }
+
+  /** True when this twin's code must not run. */
+  isQuarantined(id: string): boolean {
+    return this.quarantined.size > 0 && (this.quarantined.has(id) || this.quarantined.has('*'));
   }
 
   /** Throws INVALID_MESSAGE naming the failing field. */

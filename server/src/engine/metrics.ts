@@ -11,6 +11,7 @@ export class EngineMetrics {
   readonly errors: Counter<'code'>;
   readonly twins: Gauge<'model'>;
   readonly mailboxDepth: Gauge;
+  readonly quarantined: Gauge;
 
   constructor(
     registry: Registry,
@@ -18,6 +19,7 @@ export class EngineMetrics {
       twins: () => Map<string, number>;
       queued: () => number;
       counts: () => { model: string; accepted: number; applied: number; failed: number }[];
+      quarantined?: () => number;
     },
   ) {
     const reg = [registry];
@@ -89,6 +91,14 @@ export class EngineMetrics {
       registers: reg,
       collect() {
         this.set(sample.queued());
+      },
+    });
+    this.quarantined = new Gauge({
+      name: 'hextwin_quarantined_twins',
+      help: 'Twins (or whole models) whose code is not run until an operator releases them',
+      registers: reg,
+      collect() {
+        this.set(sample.quarantined?.() ?? 0);
       },
     });
   }

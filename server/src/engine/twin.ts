@@ -1,6 +1,7 @@
 /** The engine's record of one live twin. Kept small: a million of these must fit in well under 1 GB. */
 import type { SourceRef, TwinError, TwinView } from './types.js';
 import type { CompiledModel } from './compiled-model.js';
+import type { TimerEntry } from './timer-heap.js';
 
 /** A queued item: a message (with its log position), a timer firing, or a removal request. */
 export type MailItem =
@@ -17,7 +18,10 @@ export interface LogRecordRef {
 export interface TimerState {
   due: number;
   every: number | undefined;
+  /** increases when the timer is restarted: a firing queued for an older generation is dropped */
   gen: number;
+  /** its entry in the engine's timer heap */
+  entry: TimerEntry<Twin>;
 }
 
 export class Twin implements TwinView {
@@ -37,6 +41,10 @@ export class Twin implements TwinView {
   /** ids of this twin's most recent alerts, newest last */
   alertIds: string[] | null = null;
   removed = false;
+  /** checkpoint generation in which this twin last became dirty (0: clean since its last capture) */
+  dirtyGen = 0;
+  /** a checkpoint round that must capture this twin when its running async batch ends (0: none) */
+  lateGen = 0;
   /** the analytics index's slot for this twin (-1 until indexed): saves it a second hash lookup per change */
   indexSlot = -1;
 

@@ -2,7 +2,12 @@
  * What the engine offers the rest of the server (connectors, API, cluster): the contract, apart
  * from the machinery in engine.ts.
  */
-import type { JsonValue, Severity } from '@hextwin/shared';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwin/shared';
+import type { Clock } from './clock.js';
+import type { EngineMetrics } from './metrics.js';
+import type { TwinStore } from '../store/store.js';
 
 /** Where a message came from, so `sendToSource` can find the way back. */
 export interface SourceRef {
@@ -76,6 +81,8 @@ export interface EngineEvents {
   command: { record: CommandRecord; source: SourceRef | null };
   /** A model threw (or a twin's effects were refused); that batch failed for that twin only. */
   modelError: { model: string; id: string; code: string; error: unknown };
+  /** A twin (or model) was quarantined: its code will not run until released. */
+  quarantined: QuarantineRecord;
   /** Ready after restore. */
   ready: Record<string, never>;
 }
@@ -93,6 +100,20 @@ export interface ModelInfo {
 
 export interface IngestOptions {
   source?: SourceRef;
+  /** the caller (a connector's admission) already ran `validate` on exactly these envelopes */
+  validated?: boolean;
+}
+
+/** A twin (or a whole model, id '*') whose code is not run any more until an operator releases it. */
+export interface QuarantineRecord {
+  model: string;
+  /** '*' quarantines every twin of the model */
+  id: string;
+  /** MODEL_TIMEOUT, STATE_UNENCODABLE, ... */
+  code: string;
+  reason: string;
+  /** epoch ms, wall clock */
+  at: number;
 }
 
 /**
@@ -126,6 +147,10 @@ export interface EngineApi {
   removeTwin(model: string, id: string): Promise<boolean>;
   on<K extends EngineEventName>(event: K, listener: (payload: EngineEvents[K]) => void): () => void;
   now(): number;
+  /** Twins (or models) whose code is not run: a model that hung, or a state that cannot be stored. */
+  quarantined?(): QuarantineRecord[];
+  /** Let a quarantined twin run again; resolves true if it was quarantined. */
+  releaseQuarantine?(model: string, id: string): Promise<boolean>;
   /**
    * Cluster only: input a single node at a time must take in. `mqtt`: the node holding it runs the
    * MQTT subscription, on the cluster's one persistent broker session, so each device's messages
@@ -140,4 +165,76 @@ export interface IngestRoles {
   holds(role: IngestRole): boolean;
   /** Called with true when this node takes the role, false when it gives it up; returns an unsubscribe function. */
   on(role: IngestRole, listener: (held: boolean) => void): () => void;
+}
+
+// ---------------------------------------------------------------- construction and hosting
+
+export interface EngineOptions {
+  store: TwinStore;
+  clock: Clock;
+  models: ModelDefinition[];
+  logger: Logger;
+  registry?: Registry;
+  /** messages waiting in mailboxes before ingest is refused with OVERLOADED */
+  maxQueued?: number;
+  /** ms between checkpoints; 0 disables the automatic checkpoint (workbench) */
+  checkpointMs?: number;
+  /** messages handed to a model in one batch at most */
+  maxBatch?: number;
+  /** twin-to-twin hops before a chain is cut with MESSAGE_LOOP */
+  maxHops?: number;
+  /** directory relative reference-data paths resolve against */
+  baseDir?: string;
+  /** short tag that makes alert ids unique across cluster nodes */
+  nodeTag?: string;
+  /** ms of work per scheduler slice before yielding to I/O */
+  sliceMs?: number;
+  /** most twins per model (0: no limit); a message that would create one more is refused with TOO_MANY_TWINS */
+  maxTwinsPerModel?: number;
+  /** most twins in all (0: no limit) */
+  maxTwins?: number;
+  /** ms an async batch may take before it fails with MODEL_TIMEOUT and the twin is quarantined (0: no limit) */
+  modelAsyncTimeoutMs?: number;
+  /**
+   * ms a synchronous model call may block the event loop before the watchdog quarantines the twin
+   * and ends the process (a supervisor restarts it; the quarantine survives). 0: no watchdog.
+   */
+  modelWatchdogMs?: number;
+  /** directory for the watchdog's note of a hung twin (the data directory); without it there is no watchdog */
+  stateDir?: string;
+  /** metrics shared by several engines (the cluster runs one engine per partition); default: own, on `registry` */
+  metrics?: EngineMetrics;
+  /** reference data loaded once for several engines; default: each engine loads and watches the files itself */
+  reference?: ReferenceSource;
+  /** where twins live when this engine hosts only some of them (a cluster partition); default: every twin is local */
+  route?: TwinRoute;
+}
+
+/** Reference rows by model, loaded and watched by whoever hosts several engines. */
+export interface ReferenceSource {
+  rows(model: string): Map<string, ReferenceRow> | undefined;
+  /** called with the model name after its rows were reloaded; returns an unsubscribe function */
+  onReload(listener: (model: string) => void): () => void;
+}
+
+/** A twin-to-twin message or removal for a twin hosted elsewhere, made durable by the checkpoint that holds it. */
+export interface ForwardItem {
+  /** this engine's position of the item: unique, never reused once checkpointed */
+  pos: number;
+  envelope: Envelope;
+  control?: 'remove';
+  hops: number;
+  source: SourceRef | null;
+}
+
+/**
+ * Routing of twin-to-twin messages when this engine hosts only some twins. Items for other twins
+ * are held until a checkpoint that contains them is durable, then handed to `forward`; they stay
+ * pending (and in every later checkpoint) until `forward` resolves, so a crash re-forwards them.
+ */
+export interface TwinRoute {
+  isLocal(model: string, id: string): boolean;
+  forward(items: ForwardItem[]): Promise<void>;
+  /** ms to wait before the checkpoint that releases newly queued items (default 20) */
+  delayMs?: number;
 }

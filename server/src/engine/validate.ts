@@ -15,6 +15,11 @@ export function validateEnvelopes(models: ReadonlyMap<string, CompiledModel>, en
     }
     if (typeof e.id !== 'string' || !isTwinId(e.id)) throw new HextwinError('INVALID_ID', `invalid twin id ${JSON.stringify(e.id)}`, { details: { index: i } });
     if (e.message === undefined) throw new HextwinError('INVALID_MESSAGE', `${e.model}/${e.id}: message is missing`, { details: { index: i } });
+    if (cm.isQuarantined(e.id)) {
+      throw new HextwinError('TWIN_QUARANTINED', `${e.model}/${e.id} is quarantined: ${(cm.quarantined.get(e.id) ?? cm.quarantined.get('*'))!.reason}`, {
+        details: { index: i },
+      });
+    }
     cm.check(e.message, envelopes.length > 1 ? `${e.id} (item ${i})` : e.id);
   }
 }

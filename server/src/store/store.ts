@@ -66,6 +66,20 @@ export interface Checkpoint {
   nextPos: number;
 }
 
+/** The end of a checkpoint: everything but the twins, which were added before. */
+export type CheckpointMeta = Omit<Checkpoint, 'twins' | 'encoded'>;
+
+/**
+ * A checkpoint written in parts: the engine adds twins as it encodes them, over many event-loop
+ * turns, then commits; the store makes the whole of it durable atomically at `commit`.
+ */
+export interface CheckpointWriter {
+  add(twins: (EncodedTwin | StoredTwin)[]): void;
+  commit(meta: CheckpointMeta): Promise<void>;
+  /** the round failed before commit: forget what was added */
+  abort?(): void;
+}
+
 /** A small durable key/value table (alerts, command queues, per-model shared data). */
 export interface DurableTable<V> {
   get(key: string): V | undefined;
@@ -97,6 +111,11 @@ export interface TwinStore {
    * Removals apply before twin writes (a twin may be removed and created anew between checkpoints).
    */
   checkpoint(cp: Checkpoint): Promise<void>;
+  /**
+   * Optional: start a checkpoint written in parts (see CheckpointWriter). Stores without it get
+   * the whole round in one `checkpoint` call at its end.
+   */
+  beginCheckpoint?(): CheckpointWriter;
   loadTwins(): AsyncIterable<StoredTwin>;
   loadTombstones(): Promise<Tombstone[]>;
   /** Meta of the last checkpoint (nextPos, truncateBelow), or undefined on an empty store. */
