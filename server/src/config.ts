@@ -36,6 +36,13 @@ export interface Config {
   alertWebhooks: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
+  /** most twins in all / per model (0: no per-model limit beyond the total) */
+  maxTwins: number;
+  maxTwinsPerModel: number;
+  /** ms an async model batch may take before it fails with MODEL_TIMEOUT and the twin is quarantined */
+  modelTimeoutMs: number;
+  /** ms a synchronous model call may hold the event loop before the watchdog quarantines the twin and ends the process (0: off) */
+  modelWatchdogMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,5 +100,9 @@ export function loadConfig(env: Env = process.env): Config {
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: env.ALERT_WEBHOOKS || undefined,
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
+    maxTwins: int(env, 'MAX_TWINS', 10_000_000, 1, 1_000_000_000),
+    maxTwinsPerModel: int(env, 'MAX_TWINS_PER_MODEL', 0, 0, 1_000_000_000),
+    modelTimeoutMs: int(env, 'MODEL_TIMEOUT_MS', 10_000, 10, 3_600_000),
+    modelWatchdogMs: int(env, 'MODEL_WATCHDOG_MS', 5_000, 0, 3_600_000),
   };
 }

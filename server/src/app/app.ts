@@ -110,6 +110,11 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
       maxQueued: config.maxQueued,
       checkpointMs: config.checkpointMs,
       baseDir: config.modelsDir ?? process.cwd(),
+      maxTwins: config.maxTwins,
+      maxTwinsPerModel: config.maxTwinsPerModel,
+      modelAsyncTimeoutMs: config.modelTimeoutMs,
+      modelWatchdogMs: opts.store ? 0 : config.modelWatchdogMs,
+      stateDir: config.dataDir,
     });
 
   const router = new Router();

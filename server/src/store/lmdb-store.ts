@@ -4,15 +4,18 @@
  * - `log`: the write-ahead log of accepted batches, keyed by position. lmdb-js groups the puts of
  *   one event turn into one transaction (group commit); `append` resolves only once the commit is
  *   flushed to disk, so an acknowledged message survives a kill -9 or a power cut.
- * - `twins`: each twin's msgpack-encoded state with its last applied log position. A checkpoint
- *   encodes states synchronously and writes them, pending internal messages, tombstones, the log
- *   truncation and the meta record in one transaction, ordered after every earlier append.
+ * - `twins`: each twin's msgpack-encoded state with its last applied log position. The engine
+ *   encodes a checkpoint's twins in slices and hands them over as it goes (`beginCheckpoint`);
+ *   a worker thread (lmdb-checkpoint-worker.mjs) writes them, pending internal messages,
+ *   tombstones, the log truncation and the meta record in one transaction and syncs it, so a
+ *   large checkpoint never runs its transaction on the main thread.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
-import type { Checkpoint, DurableTable, LogRecord, StoredTwin, Tombstone, TwinStore } from './store.js';
+import type { Checkpoint, CheckpointMeta, CheckpointWriter, DurableTable, EncodedTwin, LogRecord, StoredTwin, Tombstone, TwinStore } from './store.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 
@@ -38,6 +41,70 @@ class LmdbTable<V> implements DurableTable<V> {
   }
 }
 
+/** The checkpoint thread and the requests waiting on it. */
+class CheckpointThread {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private seq = 0;
+  private failed: Error | null = null;
+
+  constructor(options: object) {
+    this.worker = new Worker(new URL('./lmdb-checkpoint-worker.mjs', import.meta.url), { workerData: { options } });
+    this.worker.unref();
+    this.worker.on('message', (m: { type: string; id: number; error?: string }) => {
+      const w = this.waiting.get(m.id);
+      if (!w) return;
+      this.waiting.delete(m.id);
+      if (m.type === 'committed') w.resolve();
+      else w.reject(new Error(`checkpoint failed: ${m.error}`));
+    });
+    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('exit', (code) => this.fail(new Error(`the checkpoint thread exited (code ${code})`)));
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
+
+  writer(): CheckpointWriter {
+    const id = ++this.seq;
+    const worker = this.worker;
+    return {
+      add: (chunk) => {
+        const list = chunk as EncodedTwin[];
+        let total = 0;
+        for (const e of list) total += e.bytes.length;
+        const buf = new Uint8Array(total);
+        const ends = new Uint32Array(list.length);
+        const keys = new Array<string>(list.length);
+        let at = 0;
+        for (let i = 0; i < list.length; i++) {
+          const e = list[i]!;
+          buf.set(e.bytes, at);
+          at += e.bytes.length;
+          ends[i] = at;
+          keys[i] = e.model + '/' + e.id;
+        }
+        worker.postMessage({ type: 'add', id, keys, ends: ends.buffer, buf: buf.buffer }, [ends.buffer, buf.buffer]);
+      },
+      commit: (meta: CheckpointMeta) => {
+        if (this.failed) return Promise.reject(this.failed);
+        return new Promise<void>((resolve, reject) => {
+          this.waiting.set(id, { resolve, reject });
+          worker.postMessage({ type: 'commit', id, ...meta });
+        });
+      },
+      abort: () => worker.postMessage({ type: 'abort', id }),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
 export class LmdbStore implements TwinStore {
   readonly kind = 'lmdb';
   private env!: RootDatabase;
@@ -47,12 +114,15 @@ export class LmdbStore implements TwinStore {
   private tombs!: Database<Tombstone, string>;
   private meta!: Database<{ nextPos: number; truncateBelow: number }, string>;
   private tables = new Map<string, LmdbTable<unknown>>();
+  private thread: CheckpointThread | null = null;
 
   constructor(private readonly dir: string) {}
 
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    this.env = open({ path: path.join(this.dir, 'hextwin.lmdb'), maxDbs: 32, mapSize: 2 * 1024 ** 3, overlappingSync: true });
+    const options = { path: path.join(this.dir, 'hextwin.lmdb'), maxDbs: 32, mapSize: 2 * 1024 ** 3, overlappingSync: true };
+    this.env = open(options);
+    this.thread = new CheckpointThread(options);
     this.log = this.env.openDB<LogRecord, number>({ name: 'log', keyEncoding: 'uint32', encoding: 'msgpack' });
     this.twins = this.env.openDB<Buffer, string>({ name: 'twins', encoding: 'binary' });
     this.tombs = this.env.openDB<Tombstone, string>({ name: 'tombstones', encoding: 'msgpack' });
@@ -73,28 +143,17 @@ export class LmdbStore implements TwinStore {
     return packr.pack(twin);
   }
 
+  beginCheckpoint(): CheckpointWriter {
+    return this.thread!.writer();
+  }
+
+  /** The whole checkpoint in one call (tests, tools): the same worker transaction. */
   checkpoint(cp: Checkpoint): Promise<void> {
-    // encode now: the engine mutates live state as soon as this returns
-    const encoded: [string, Uint8Array][] = cp.twins.map((t) => [t.model + '/' + t.id, packr.pack(t)]);
-    if (cp.encoded) for (const e of cp.encoded) encoded.push([e.model + '/' + e.id, e.bytes]);
-    const pending = cp.pending.map((p) => [p.pos, packr.pack(p)] as const);
-    const removed = cp.removed;
-    const { truncateBelow, nextPos } = cp;
-    return this.env
-      .transaction(() => {
-        for (const [pos, buf] of pending) void this.log.put(pos, packr.unpack(buf) as LogRecord);
-        for (const r of removed) {
-          const k = r.model + '/' + r.id;
-          void this.twins.remove(k);
-          void this.tombs.put(k, r);
-        }
-        for (const [k, buf] of encoded) void this.twins.put(k, buf as Buffer);
-        for (const k of this.log.getKeys({ end: truncateBelow })) void this.log.remove(k);
-        for (const { key, value } of this.tombs.getRange()) if (value.lastPos < truncateBelow) void this.tombs.remove(key);
-        void this.meta.put('checkpoint', { nextPos, truncateBelow });
-      })
-      .then(() => this.env.flushed)
-      .then(() => undefined);
+    const w = this.beginCheckpoint();
+    const encoded: EncodedTwin[] = cp.twins.map((t) => ({ model: t.model, id: t.id, bytes: packr.pack(t) }));
+    if (cp.encoded) encoded.push(...cp.encoded);
+    if (encoded.length) w.add(encoded);
+    return w.commit({ removed: cp.removed, pending: cp.pending, truncateBelow: cp.truncateBelow, nextPos: cp.nextPos });
   }
 
   async *loadTwins(): AsyncIterable<StoredTwin> {
@@ -124,6 +183,8 @@ export class LmdbStore implements TwinStore {
 
   async close(): Promise<void> {
     await this.env.flushed;
+    await this.thread?.close();
+    this.thread = null;
     await this.env.close();
   }
 }
