@@ -39,7 +39,8 @@ export function checkJson(v: unknown, what: string): void {
     }
     if (typeof x === 'object') {
       const proto = Object.getPrototypeOf(x);
-      if (proto !== Object.prototype && proto !== null) invalid(`${what} holds a ${proto?.constructor?.name ?? 'non-plain'} object; only JSON values can be sent`);
+      if (proto !== Object.prototype && proto !== null)
+        invalid(`${what} holds a ${proto?.constructor?.name ?? 'non-plain'} object; only JSON values can be sent`);
       for (const k in x as Record<string, unknown>) walk((x as Record<string, unknown>)[k], depth + 1);
       return;
     }

@@ -240,7 +240,7 @@ export class Engine implements EngineApi, ContextHost {
     const t0 = performance.now();
     let durable: Promise<void>;
     try {
-      durable = this.store.append({ pos, envelopes, source });
+      durable = this.store.append(options?.raw ? { pos, envelopes, source, raw: options.raw } : { pos, envelopes, source });
     } catch (e) {
       // the batch could not be encoded (e.g. nested too deep): refuse it alone
       throw new HextwinError('INVALID_MESSAGE', `the batch cannot be stored: ${(e as Error).message}`, { cause: e });

@@ -8,6 +8,7 @@ import type { JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwi
 import type { Clock } from './clock.js';
 import type { EngineMetrics } from './metrics.js';
 import type { TwinStore } from '../store/store.js';
+import type { RawBatch } from '../store/raw-batch.js';
 
 /** Where a message came from, so `sendToSource` can find the way back. */
 export interface SourceRef {
@@ -102,6 +103,8 @@ export interface IngestOptions {
   source?: SourceRef;
   /** the caller (a connector's admission) already ran `validate` on exactly these envelopes */
   validated?: boolean;
+  /** the bytes these envelopes were parsed from, when the store may log those instead (see store/raw-batch.ts) */
+  raw?: RawBatch;
 }
 
 /** A twin (or a whole model, id '*') whose code is not run any more until an operator releases it. */

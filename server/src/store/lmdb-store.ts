@@ -15,6 +15,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { Packr } from 'msgpackr';
+import { decodeRaw } from './raw-batch.js';
 import type { Checkpoint, CheckpointMeta, CheckpointWriter, DurableTable, EncodedTwin, LogRecord, StoredTwin, Tombstone, TwinStore } from './store.js';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
@@ -131,12 +132,17 @@ export class LmdbStore implements TwinStore {
 
   /** Encodes synchronously: a record that cannot be encoded throws here, before anything is written. */
   append(record: LogRecord): Promise<void> {
-    const committed = this.log.put(record.pos, record);
+    // a batch that arrived as bytes is logged as those bytes: a copy instead of an encoding
+    const value = record.raw ? { pos: record.pos, envelopes: [], source: record.source, raw: record.raw } : record;
+    const committed = this.log.put(record.pos, value as LogRecord);
     return committed.then(() => this.env.flushed).then(() => undefined);
   }
 
   async *readLog(fromPos: number): AsyncIterable<LogRecord> {
-    for (const { value } of this.log.getRange({ start: fromPos })) yield value;
+    for (const { value } of this.log.getRange({ start: fromPos })) {
+      if (value.raw) value.envelopes = decodeRaw(value.raw);
+      yield value;
+    }
   }
 
   encodeTwin(twin: StoredTwin): Uint8Array {

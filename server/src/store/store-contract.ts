@@ -58,6 +58,46 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.close();
     });
 
+    it('gives back the envelopes of a batch appended as the bytes it arrived in, across a reopen', async () => {
+      const { store, reopen } = await factory.create();
+      await store.open();
+      const body = Buffer.from('[{"t":1},{"t":2,"s":"x\\u00e9"}]');
+      const bulk = Buffer.from('{"model":"m","id":"b","message":{"k":1}}\n\n{"model":"n","id":"c","message":[1,2]}\n');
+      await store.append({
+        pos: 1,
+        envelopes: [
+          { model: 'm', id: 'a', message: { t: 1 } },
+          { model: 'm', id: 'a', message: { t: 2, s: 'xé' } },
+        ],
+        source: null,
+        raw: { format: 'messages', model: 'm', id: 'a', bytes: body },
+      });
+      await store.append({
+        pos: 3,
+        envelopes: [
+          { model: 'm', id: 'b', message: { k: 1 } },
+          { model: 'n', id: 'c', message: [1, 2] },
+        ],
+        source: null,
+        raw: { format: 'envelopes', ndjson: true, bytes: bulk },
+      });
+      await store.close();
+      const again = await reopen();
+      await again.open();
+      const got = await collect(again.readLog(0));
+      expect(got.map((r) => r.envelopes)).toEqual([
+        [
+          { model: 'm', id: 'a', message: { t: 1 } },
+          { model: 'm', id: 'a', message: { t: 2, s: 'xé' } },
+        ],
+        [
+          { model: 'm', id: 'b', message: { k: 1 } },
+          { model: 'n', id: 'c', message: [1, 2] },
+        ],
+      ]);
+      await again.close();
+    });
+
     it('keeps appended records and checkpointed twins across a reopen', async () => {
       const { store, reopen } = await factory.create();
       await store.open();

@@ -7,6 +7,7 @@
  * a checkpoint that is durable implies every log append issued before it is durable too.
  */
 import type { Envelope, SourceRef } from '../engine/types.js';
+import type { RawBatch } from './raw-batch.js';
 
 /** One write-ahead log record: a batch of envelopes accepted together. */
 export interface LogRecord {
@@ -18,6 +19,11 @@ export interface LogRecord {
   hops?: number;
   /** a control record: 'remove' removes the twins named by its envelopes */
   control?: 'remove';
+  /**
+   * The bytes the batch arrived in, when they describe `envelopes` exactly: a store may keep these
+   * instead of encoding the envelopes, and give envelopes back decoded from them (raw-batch.ts).
+   */
+  raw?: RawBatch;
 }
 
 export interface StoredTimer {

@@ -70,7 +70,14 @@ describe('Time budget', () => {
         return 'update';
       },
     });
-    const engine = new Engine({ store: new MemoryStore(), clock: new VirtualClock(0), models: [hang], logger: silent, checkpointMs: 0, modelAsyncTimeoutMs: 50 });
+    const engine = new Engine({
+      store: new MemoryStore(),
+      clock: new VirtualClock(0),
+      models: [hang],
+      logger: silent,
+      checkpointMs: 0,
+      modelAsyncTimeoutMs: 50,
+    });
     await engine.start();
     await engine.ingest([{ model: 'hang', id: 'h', message: { hang: true } }]);
     await engine.ingest([{ model: 'hang', id: 'ok', message: {} }]);
