@@ -15,7 +15,8 @@ async function office() {
   wb = await createWorkbench({ models: [employee], start: T0 });
   const contact = (a: string, b: string, at: number) => wb.send('employee', a, { type: 'contact', otherId: b, at });
   const positive = (id: string, at = TEST) => wb.send('employee', id, { type: 'positiveTest', at });
-  const notice = (id: string, hopsLeft: number, testAt = TEST) => wb.send('employee', id, { type: 'exposure', from: 'x', source: 'x', testAt, hopsLeft });
+  const notice = (id: string, hopsLeft: number, testAt = TEST) =>
+    wb.send('employee', id, { type: 'exposure', from: 'x', source: 'x', testAt, hopsLeft }, { from: { model: 'employee', id: 'x' } });
   const state = (id: string) => wb.state<EmployeeState>('employee', id);
   const status = (...ids: string[]) => ids.map((id) => state(id)?.status ?? 'absent');
   const notified = () => wb.alerts.map((a) => a.twinId).sort();
@@ -52,6 +53,14 @@ describe('Contacts', () => {
 });
 
 describe('Positive test', () => {
+  it('ignores an exposure notice a device sends: notices travel between twins only', async () => {
+    const { status } = await office();
+    await wb.send('employee', 'mallory', { type: 'exposure', from: 'x', source: 'x', testAt: TEST, hopsLeft: 1 });
+    expect(status('mallory')).toEqual(['healthy']);
+    expect(wb.alerts).toEqual([]);
+    expect(wb.commands).toEqual([]);
+  });
+
   it('makes the twin positive and its contacts exposed, each with a quarantine command and a WARNING', async () => {
     const { contact, positive, state, status } = await office();
     await contact('ann', 'bob', TEST - DAY);

@@ -144,7 +144,8 @@ export const employee = defineModel<EmployeeState, EmployeeMessage>({
           }
           break;
         case 'contact':
-          recordContact(ctx, state, m.otherId, eventTime(m.at) ?? ctx.now(), m.reciprocal === true);
+          // only a twin's echo counts as reciprocal: a device's report is always told to the other side
+          recordContact(ctx, state, m.otherId, eventTime(m.at) ?? ctx.now(), m.reciprocal === true && ctx.from.kind === 'twin');
           break;
         case 'positiveTest': {
           const testAt = eventTime(m.at) ?? ctx.now();
@@ -155,6 +156,11 @@ export const employee = defineModel<EmployeeState, EmployeeMessage>({
           break;
         }
         case 'exposure':
+          // notices travel between twins only: a device cannot declare itself exposed (or others)
+          if (ctx.from.kind !== 'twin') {
+            ctx.log('warn', `ignored an exposure notice sent by a ${ctx.from.kind}, not by a twin`);
+            break;
+          }
           receiveNotice(ctx, state, m.from, { source: m.source, testAt: m.testAt, hopsLeft: m.hopsLeft });
           break;
       }

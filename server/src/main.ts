@@ -14,6 +14,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = pino({ level: config.logLevel, base: { node: config.nodeId } });
+  // a promise some fire-and-forget path forgot to handle must not end a server that holds live twins
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled promise rejection'));
   const models = await loadModels({ samples: config.sampleModels, modelsDir: config.modelsDir });
   const app = await startApp(config, { models, logger });
   let stopping = false;

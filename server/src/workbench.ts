@@ -7,7 +7,7 @@
  *   expect(wb.alerts[0].severity).toBe('CRITICAL');
  */
 import pino from 'pino';
-import type { ModelDefinition, JsonValue, ReferenceRow } from '@hextwin/shared';
+import { keyString, type ModelDefinition, type JsonValue, type ReferenceRow } from '@hextwin/shared';
 import { Engine } from './engine/engine.js';
 import { VirtualClock } from './engine/clock.js';
 import { MemoryStore } from './store/memory-store.js';
@@ -26,7 +26,8 @@ export interface WorkbenchOptions {
 export interface Workbench {
   readonly engine: Engine;
   readonly store: MemoryStore;
-  send(model: string, id: string, message: JsonValue | JsonValue[]): Promise<void>;
+  /** Send as a device, or `{ from }` as another twin would (`ctx.from` is then that twin). */
+  send(model: string, id: string, message: JsonValue | JsonValue[], options?: { from?: { model: string; id: string } }): Promise<void>;
   state<S = unknown>(model: string, id: string): S | undefined;
   twin(model: string, id: string): TwinView | undefined;
   readonly alerts: AlertRecord[];
@@ -71,9 +72,13 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
   return {
     engine,
     store,
-    async send(model, id, message) {
+    async send(model, id, message, options) {
       const list = Array.isArray(message) ? message : [message];
-      await engine.ingest(list.map((m) => ({ model, id, message: m })));
+      const source = options?.from ? { connector: 'twin', connection: keyString(options.from.model, options.from.id) } : { connector: 'workbench' };
+      await engine.ingest(
+        list.map((m) => ({ model, id, message: m })),
+        { source },
+      );
       await engine.idle();
     },
     state: <S>(model: string, id: string) => engine.twin(model, id)?.state as S | undefined,

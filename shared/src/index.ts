@@ -8,6 +8,8 @@ export { defineModel, Severity, SEVERITY_RANK, isModelName, isTwinId, eventTime 
 export type {
   ModelDefinition,
   TwinContext,
+  MessageOrigin,
+  SendOptions,
   InitContext,
   AlertInput,
   ProcessResult,

@@ -38,15 +38,29 @@ export interface SharedData {
 /** A row of reference data (CSV or JSON) for this twin, or undefined when none matches its id. */
 export type ReferenceRow = Record<string, JsonValue>;
 
+/**
+ * Who sent the messages of the current batch (a batch never mixes senders of different kinds):
+ * a device through a connector, another twin, an operator through the API, or a timer firing.
+ * A model that trusts only twins for some messages (an exposure notice) checks `kind === 'twin'`.
+ */
+export type MessageOrigin = { kind: 'device'; connector: string } | { kind: 'twin'; model: string; id: string } | { kind: 'operator' } | { kind: 'timer' };
+
+export interface SendOptions {
+  /** false: deliver only if the twin exists (a device cannot create twins by naming them). Default true. */
+  create?: boolean;
+}
+
 export interface TwinContext {
   readonly model: string;
   readonly id: string;
+  /** Who sent this batch's messages. */
+  readonly from: MessageOrigin;
   /** The engine clock in epoch milliseconds (virtual in tests and simulations). */
   now(): number;
   /** Send a command back to the device, through the connector it came from (or queued for REST pull). */
   sendToSource(command: JsonValue): void;
-  /** Send a message to another twin (created if missing). Processed after this batch, in order. */
-  sendToTwin(model: string, id: string, message: JsonValue): void;
+  /** Send a message to another twin (created if missing, unless `create: false`). Processed after this batch, in order. */
+  sendToTwin(model: string, id: string, message: JsonValue, options?: SendOptions): void;
   alert(alert: AlertInput): void;
   log(level: LogLevel, text: string): void;
   /** Start (or restart) a named timer that calls `onTimer` after `ms`. Persisted with the twin. */

@@ -5,7 +5,7 @@ import { ensureClusterStreams, type ClusterStreams } from '@hextwin/server/clust
 import { clusterNames, type ClusterNames } from '@hextwin/server/cluster/names';
 import { encodeRecord } from '@hextwin/server/cluster/codec';
 import { JsPublisher } from '@hextwin/server/cluster/js-publisher';
-import { runStoreContract } from '@hextwin/server/store/store-contract';
+import { runStoreContract } from '@hextwin/server/contracts/store-contract';
 import type { LogRecord, StoredTwin } from '@hextwin/server/store/store';
 import { startNats, type NatsHandle } from '../kit/nats.js';
 

@@ -6,7 +6,7 @@
  * a result, or asks for an effect that cannot be carried out fails alone: its effects are dropped,
  * `lastError` is set, the twin goes on with its next batch.
  */
-import { HextwinError, toCoded, type JsonValue, type ProcessResult, type Severity } from '@hextwin/shared';
+import { HextwinError, keyString, parseKeyString, toCoded, type JsonValue, type MessageOrigin, type ProcessResult, type Severity } from '@hextwin/shared';
 import { BatchContext, type ContextHost } from './context.js';
 import { validateEffects } from './effects.js';
 import type { EngineParts } from './parts.js';
@@ -16,6 +16,21 @@ import type { SourceRef } from './types.js';
 type MsgItem = Extract<MailItem, { kind: 'msg' }>;
 
 const RESULTS = new Set<ProcessResult>(['update', 'none', 'remove']);
+const TIMER: MessageOrigin = { kind: 'timer' };
+const OPERATOR: MessageOrigin = { kind: 'operator' };
+
+/** Messages from one sender share a batch: twins by key, everything else by connector. */
+const senderOf = (s: SourceRef | null): string =>
+  s === null ? '' : s.connector === 'twin' ? (s.connection ?? 'twin') : s.connector === 'graphql' ? 'graphql' : 'device';
+
+function originOf(s: SourceRef | null): MessageOrigin {
+  if (s?.connector === 'twin' && s.connection) {
+    const k = parseKeyString(s.connection);
+    return { kind: 'twin', model: k.model, id: k.id };
+  }
+  if (s?.connector === 'graphql') return OPERATOR;
+  return { kind: 'device', connector: s?.connector ?? 'unknown' };
+}
 const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
 export class BatchRunner {
@@ -65,8 +80,10 @@ export class BatchRunner {
       }
       const it = items[i]!;
       if (it.kind === 'msg') {
+        // one batch: consecutive messages from one sender (a device connector, a twin, an operator)
+        const sender = senderOf(it.source);
         let j = i + 1;
-        while (j < items.length && items[j]!.kind === 'msg' && j - i < this.p.limits.maxBatch) j++;
+        while (j < items.length && items[j]!.kind === 'msg' && j - i < this.p.limits.maxBatch && senderOf((items[j] as MsgItem).source) === sender) j++;
         const batch = (i === 0 && j === items.length ? items : items.slice(i, j)) as MsgItem[];
         if (this.runBatch(t, batch, null, items, j)) return;
         i = j;
@@ -91,7 +108,7 @@ export class BatchRunner {
    * went async: the run resumes at items[next] once it settles.
    */
   private runBatch(t: Twin, batch: MsgItem[], timer: string | null, items: MailItem[], next: number): boolean {
-    const ctx = new BatchContext(this.ctxHost, t);
+    const ctx = new BatchContext(this.ctxHost, t, timer === null ? originOf(batch[0]!.source) : TIMER);
     const def = t.cm.def;
     const sample = (++this.batchSample & 15) === 0;
     const t0 = sample ? performance.now() : 0;
@@ -217,8 +234,8 @@ export class BatchRunner {
         p.twins.reportError(t.cm.name, t.id, err.code, err);
       } else {
         sent = [];
-        const source: SourceRef = { connector: 'twin', connection: t.cm.name + '/' + t.id };
-        if (fx.messages) for (const m of fx.messages) sent.push(this.sendInternal(m.model, m.id, m.message, hops, source));
+        const source: SourceRef = { connector: 'twin', connection: keyString(t.cm.name, t.id) };
+        if (fx.messages) for (const m of fx.messages) sent.push(this.sendInternal(m.model, m.id, m.message, hops, source, m.create));
         if (fx.removals) for (const r of fx.removals) this.removeInternal(r.model, r.id, hops, sent);
       }
     }
@@ -235,16 +252,16 @@ export class BatchRunner {
   }
 
   /** A twin-to-twin message: a position, then the receiver's mailbox (or the outbox when it lives elsewhere). */
-  sendInternal(model: string, id: string, message: MsgItem['message'], hops: number, source: SourceRef | null): number {
+  sendInternal(model: string, id: string, message: MsgItem['message'], hops: number, source: SourceRef | null, create?: false): number {
     const p = this.p;
     const envelope = { model, id, message: message as never };
-    const pos = p.positions.addInternal({ envelope, hops, source });
+    const pos = p.positions.addInternal(create === false ? { envelope, hops, source, create } : { envelope, hops, source });
     if (p.route && !p.route.isLocal(model, id)) {
       p.positions.outbox.push(pos);
       p.checkpointer.scheduleForward();
       return pos;
     }
-    p.twins.deliver(p.compiled.get(model)!, id, { kind: 'msg', pos, message, hops, rec: null, source });
+    p.twins.deliver(p.compiled.get(model)!, id, { kind: 'msg', pos, message, hops, rec: null, source }, create !== false);
     return pos;
   }
 

@@ -2,6 +2,7 @@
  * Commands for devices, kept durably until the device acknowledges them (REST pull, WebSocket
  * cmd-ack, or an MQTT publish the broker confirmed). Bounded per twin: the oldest go first.
  */
+import { keyString } from '@hextwin/shared';
 import type { CommandRecord } from './types.js';
 import type { DurableTable } from '../store/store.js';
 
@@ -15,7 +16,7 @@ export class CommandQueue {
   constructor(private readonly table: DurableTable<CommandRecord>) {}
 
   private static tkey(model: string, id: string): string {
-    return model + '/' + id;
+    return keyString(model, id);
   }
 
   restore(): void {

@@ -9,6 +9,8 @@ import {
   type AlertInput,
   type JsonValue,
   type LogLevel,
+  type MessageOrigin,
+  type SendOptions,
   type ReferenceRow,
   type SharedData,
   type TimerMode,
@@ -23,7 +25,7 @@ export const MAX_TIMERS_PER_TWIN = 16;
 export interface Effects {
   alerts: AlertInput[] | null;
   commands: JsonValue[] | null;
-  messages: { model: string; id: string; message: JsonValue }[] | null;
+  messages: { model: string; id: string; message: JsonValue; create?: false }[] | null;
   removals: { model: string; id: string }[] | null;
   /** name → { ms, mode } to start, or null to stop */
   timers: Map<string, { ms: number; mode: TimerMode } | null> | null;
@@ -43,6 +45,7 @@ export class BatchContext implements TwinContext {
   constructor(
     private readonly host: ContextHost,
     private readonly twin: Twin,
+    readonly from: MessageOrigin,
   ) {}
 
   get model(): string {
@@ -63,10 +66,10 @@ export class BatchContext implements TwinContext {
   sendToSource(command: JsonValue): void {
     (this.effects.commands ??= []).push(command);
   }
-  sendToTwin(model: string, id: string, message: JsonValue): void {
+  sendToTwin(model: string, id: string, message: JsonValue, options?: SendOptions): void {
     if (!this.host.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `sendToTwin: no model named "${model}"`);
     if (typeof id !== 'string' || !isTwinId(id)) throw new HextwinError('INVALID_ID', `sendToTwin: invalid twin id ${JSON.stringify(id)}`);
-    (this.effects.messages ??= []).push({ model, id, message });
+    (this.effects.messages ??= []).push(options?.create === false ? { model, id, message, create: false } : { model, id, message });
   }
   alert(alert: AlertInput): void {
     if (!SEVERITIES.has(alert.severity)) throw new HextwinError('BAD_REQUEST', `alert: unknown severity ${JSON.stringify(alert.severity)}`);

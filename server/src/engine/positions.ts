@@ -11,6 +11,8 @@ import type { Envelope, SourceRef } from './types.js';
 export interface InternalItem {
   envelope: Envelope;
   control?: 'remove';
+  /** false: only for a twin that exists (SendOptions.create) */
+  create?: false;
   hops: number;
   source: SourceRef | null;
 }
@@ -75,7 +77,14 @@ export class LogPositions {
   internalRecords(positions?: Iterable<number>): LogRecord[] {
     const out: LogRecord[] = [];
     const add = (pos: number, p: InternalItem) =>
-      out.push({ pos, envelopes: [p.envelope], source: p.source, hops: Math.max(1, p.hops), ...(p.control ? { control: p.control } : {}) });
+      out.push({
+        pos,
+        envelopes: [p.envelope],
+        source: p.source,
+        hops: Math.max(1, p.hops),
+        ...(p.control ? { control: p.control } : {}),
+        ...(p.create === false ? { create: false as const } : {}),
+      });
     if (positions) {
       for (const pos of positions) {
         const p = this.internal.get(pos);

@@ -4,6 +4,7 @@
  * run the same code into the same wall (no crash loop); ingest for a quarantined twin is refused
  * with TWIN_QUARANTINED, and its queued messages are dropped, counted, until an operator releases it.
  */
+import { keyString } from '@hextwin/shared';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { CompiledModel } from './compiled-model.js';
 import type { QuarantineRecord } from './types.js';
@@ -58,4 +59,4 @@ export class Quarantine {
   }
 }
 
-const key = (model: string, id: string) => model + '/' + id;
+const key = keyString;

@@ -4,6 +4,7 @@
  * twice. Twin-to-twin items written with a checkpoint are replayed like messages (or forwarded
  * again when their twin lives elsewhere).
  */
+import { keyString } from '@hextwin/shared';
 import type { LogRecord, StoredTwin } from '../store/store.js';
 import type { CompiledModel } from './compiled-model.js';
 import type { EngineParts } from './parts.js';
@@ -21,7 +22,7 @@ export async function recover(p: EngineParts): Promise<{ restored: number; repla
     restored++;
   }
   const tombstones = new Map<string, number>();
-  for (const tomb of await store.loadTombstones()) tombstones.set(tomb.model + '/' + tomb.id, tomb.lastPos);
+  for (const tomb of await store.loadTombstones()) tombstones.set(keyString(tomb.model, tomb.id), tomb.lastPos);
   positions.nextPos = Math.max(positions.nextPos, meta?.nextPos ?? 1);
   const records: LogRecord[] = [];
   for await (const rec of store.readLog(meta?.truncateBelow ?? 0)) {
@@ -67,7 +68,7 @@ function replay(p: EngineParts, rec: LogRecord, tombstones: Map<string, number>)
     }
     const t = cm.twins.get(e.id);
     if (t && pos <= t.lastPos) continue;
-    if (!t && pos <= (tombstones.get(e.model + '/' + e.id) ?? 0)) continue;
+    if (!t && pos <= (tombstones.get(keyString(e.model, e.id)) ?? 0)) continue;
     n++;
     if (rec.control === 'remove') {
       if (!t) continue;
@@ -76,8 +77,8 @@ function replay(p: EngineParts, rec: LogRecord, tombstones: Map<string, number>)
       continue;
     }
     if (hops > 0) {
-      positions.internal.set(pos, { envelope: e, hops, source });
-      p.twins.deliver(cm, e.id, { kind: 'msg', pos, message: e.message, hops, rec: null, source });
+      positions.internal.set(pos, rec.create === false ? { envelope: e, hops, source, create: false } : { envelope: e, hops, source });
+      p.twins.deliver(cm, e.id, { kind: 'msg', pos, message: e.message, hops, rec: null, source }, rec.create !== false);
     } else {
       ref.remaining++;
       p.twins.deliver(cm, e.id, { kind: 'msg', pos, message: e.message, hops: 0, rec: ref, source });

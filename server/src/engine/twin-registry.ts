@@ -53,9 +53,14 @@ export class TwinRegistry {
     this.total++;
   }
 
-  /** Into the twin's mailbox, creating the twin on its first message. */
-  deliver(cm: CompiledModel, id: string, item: MailItem): void {
+  /** Into the twin's mailbox, creating the twin on its first message (unless `create` is false: then a missing twin drops it). */
+  deliver(cm: CompiledModel, id: string, item: MailItem, create = true): void {
     let t: Twin;
+    if (!create && !cm.twins.has(id)) {
+      this.p.positions.settleMail(item);
+      this.p.metrics.errors.labels('TWIN_NOT_FOUND').inc();
+      return;
+    }
     try {
       t = this.getOrCreate(cm, id);
     } catch (e) {

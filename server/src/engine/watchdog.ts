@@ -8,6 +8,7 @@
  *
  * The main thread pays two shared-memory writes and a short key copy per batch.
  */
+import { keyString } from '@hextwin/shared';
 import { Worker } from 'node:worker_threads';
 
 const KEY_BYTES = 1024;
@@ -64,7 +65,7 @@ export class ModelWatchdog {
 
   /** Model code of this twin starts running. */
   enter(model: string, id: string): void {
-    const k = model + '/' + id;
+    const k = keyString(model, id);
     if (k !== this.lastKey) {
       const { written } = this.encoder.encodeInto(k, this.key.subarray(0, KEY_BYTES - 1));
       this.key[written] = 0;

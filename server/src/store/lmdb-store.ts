@@ -10,6 +10,7 @@
  *   tombstones, the log truncation and the meta record in one transaction and syncs it, so a
  *   large checkpoint never runs its transaction on the main thread.
  */
+import { keyString } from '@hextwin/shared';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -86,7 +87,7 @@ class CheckpointThread {
           buf.set(e.bytes, at);
           at += e.bytes.length;
           ends[i] = at;
-          keys[i] = e.model + '/' + e.id;
+          keys[i] = keyString(e.model, e.id);
         }
         worker.postMessage({ type: 'add', id, keys, ends: ends.buffer, buf: buf.buffer }, [ends.buffer, buf.buffer]);
       },

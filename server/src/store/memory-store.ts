@@ -2,6 +2,7 @@
  * An in-memory TwinStore for the workbench and tests. Keeps what a durable store would keep, so
  * a second engine opened on the same instance behaves like a restart.
  */
+import { keyString } from '@hextwin/shared';
 import type { Checkpoint, DurableTable, LogRecord, StoredTwin, Tombstone, TwinStore } from './store.js';
 
 class MemoryTable<V> implements DurableTable<V> {
@@ -43,10 +44,10 @@ export class MemoryStore implements TwinStore {
   checkpoint(cp: Checkpoint): Promise<void> {
     for (const p of cp.pending) this.log.set(p.pos, structuredClone(p));
     for (const r of cp.removed) {
-      this.twins.delete(r.model + '/' + r.id);
-      this.tombstones.set(r.model + '/' + r.id, r);
+      this.twins.delete(keyString(r.model, r.id));
+      this.tombstones.set(keyString(r.model, r.id), r);
     }
-    for (const t of cp.twins) this.twins.set(t.model + '/' + t.id, structuredClone(t));
+    for (const t of cp.twins) this.twins.set(keyString(t.model, t.id), structuredClone(t));
     for (const k of [...this.log.keys()]) if (k < cp.truncateBelow) this.log.delete(k);
     for (const [k, t] of this.tombstones) if (t.lastPos < cp.truncateBelow) this.tombstones.delete(k);
     this.meta = { nextPos: cp.nextPos, truncateBelow: cp.truncateBelow };

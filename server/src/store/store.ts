@@ -1,7 +1,7 @@
 /**
  * The state store: the durable home of twin state and of accepted-but-unapplied messages.
  * Implementations: memory (workbench, tests), lmdb (embedded), and the cluster's NATS store.
- * Every implementation passes the shared contract suite (store-contract.ts).
+ * Every implementation passes the shared contract suite (server/test/contracts/store-contract.ts).
  *
  * Ordering rule the engine relies on: writes become durable in the order they were issued, so
  * a checkpoint that is durable implies every log append issued before it is durable too.
@@ -19,6 +19,8 @@ export interface LogRecord {
   hops?: number;
   /** a control record: 'remove' removes the twins named by its envelopes */
   control?: 'remove';
+  /** a twin-to-twin record for twins that exist only (SendOptions.create false) */
+  create?: false;
   /**
    * The bytes the batch arrived in, when they describe `envelopes` exactly: a store may keep these
    * instead of encoding the envelopes, and give envelopes back decoded from them (raw-batch.ts).

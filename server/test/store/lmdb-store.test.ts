@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
-import { runStoreContract } from '../../src/store/store-contract.js';
+import { runStoreContract } from '../contracts/store-contract.js';
 
 runStoreContract('lmdb', {
   async create() {

@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../src/store/memory-store.js';
-import { runStoreContract } from '../../src/store/store-contract.js';
+import { runStoreContract } from '../contracts/store-contract.js';
 
 runStoreContract('memory', {
   async create() {

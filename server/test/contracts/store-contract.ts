@@ -4,7 +4,7 @@
  * `reopen` must return a store over the same durable data (a restart).
  */
 import { describe, expect, it } from 'vitest';
-import type { LogRecord, StoredTwin, TwinStore } from './store.js';
+import type { LogRecord, StoredTwin, TwinStore } from '../../src/store/store.js';
 
 export interface StoreFactory {
   /** a fresh, empty store */
