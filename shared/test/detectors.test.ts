@@ -139,12 +139,10 @@ describe('Rate-of-change detector', () => {
 });
 
 describe('Every detector', () => {
-  const detectors = [
-    spikeDetector({ window: 11 }),
-    changePointDetector({ warmup: 20 }),
-    ewmaDetector(),
-    rateOfChangeDetector({ maxRate: 3 }),
-  ] as Detector<unknown, Detection>[];
+  const detectors = [spikeDetector({ window: 11 }), changePointDetector({ warmup: 20 }), ewmaDetector(), rateOfChangeDetector({ maxRate: 3 })] as Detector<
+    unknown,
+    Detection
+  >[];
   const series = [...gaussian(13, 300, 20, 1), ...gaussian(14, 300, 26, 1)];
   series[150] = 40;
 
