@@ -168,3 +168,17 @@ describe('Every detector', () => {
     expect(() => rateOfChangeDetector({} as { maxRate: number })).toThrow(/maxRate/);
   });
 });
+
+describe('Spike detector arithmetic', () => {
+  it('computes the median and MAD of odd and even windows exactly', () => {
+    // window [1, 2, 4, 8, 16]: median 4, deviations 3 2 0 4 12 → MAD 3
+    const odd = spikeDetector({ window: 5, minSamples: 5, threshold: 1e9 });
+    expect(run(odd, [8, 1, 16, 4, 2, 4]).results[5]).toMatchObject({ median: 4, scale: 1.4826 * 3 });
+    // window [1, 2, 4, 8, 16, 32]: median 6, deviations 5 4 2 2 10 26 → MAD (4 + 5) / 2
+    const even = spikeDetector({ window: 6, minSamples: 6, threshold: 1e9 });
+    expect(run(even, [32, 8, 1, 16, 4, 2, 6]).results[6]).toMatchObject({ median: 6, scale: 1.4826 * 4.5 });
+    // ties at the median
+    const ties = spikeDetector({ window: 5, minSamples: 5, threshold: 1e9, minScale: 0 });
+    expect(run(ties, [3, 3, 3, 1, 9, 3]).results[5]).toMatchObject({ median: 3, scale: 0 });
+  });
+});

@@ -43,9 +43,45 @@ export function spikeDetector(options: SpikeOptions = {}): Detector<SpikeState, 
   const minScale = numberOption('spike', 'minScale', options.minScale, 1e-9, 0);
   // scratch space shared by every twin: the state stays a plain array, sorting happens here
   const sorted = new Float64Array(window);
-  const deviations = new Float64Array(window);
 
-  const medianOf = (a: Float64Array, n: number) => (n % 2 === 1 ? a[n >> 1]! : (a[(n >> 1) - 1]! + a[n >> 1]!) / 2);
+  /** Sorts the window into `sorted` (insertion sort: fastest for a few dozen numbers). */
+  const sortWindow = (values: number[], n: number) => {
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      let j = i - 1;
+      while (j >= 0 && sorted[j]! > v) {
+        sorted[j + 1] = sorted[j]!;
+        j--;
+      }
+      sorted[j + 1] = v;
+    }
+  };
+  const medianOf = (n: number) => (n % 2 === 1 ? sorted[n >> 1]! : (sorted[(n >> 1) - 1]! + sorted[n >> 1]!) / 2);
+  /**
+   * The k-th smallest |x - median| of the sorted window, without sorting again: the deviations below
+   * the median grow leftwards, those above it rightwards, so merging the two runs finds it in O(k).
+   */
+  const kthDeviation = (n: number, median: number, k: number) => {
+    let lo = n >> 1;
+    while (lo > 0 && sorted[lo - 1]! >= median) lo--;
+    let left = lo - 1;
+    let right = lo;
+    let d = 0;
+    for (let taken = 0; taken <= k; taken++) {
+      const dl = left >= 0 ? median - sorted[left]! : Infinity;
+      const dr = right < n ? sorted[right]! - median : Infinity;
+      if (dl <= dr) {
+        d = dl;
+        left--;
+      } else {
+        d = dr;
+        right++;
+      }
+    }
+    return d;
+  };
+  const madOf = (n: number, median: number) =>
+    n % 2 === 1 ? kthDeviation(n, median, n >> 1) : (kthDeviation(n, median, (n >> 1) - 1) + kthDeviation(n, median, n >> 1)) / 2;
 
   return {
     kind: 'spike',
@@ -55,11 +91,9 @@ export function spikeDetector(options: SpikeOptions = {}): Detector<SpikeState, 
       const n = state.values.length;
       let result: SpikeDetection = { anomaly: false, score: 0, median: null, scale: null };
       if (n >= minSamples) {
-        for (let i = 0; i < n; i++) sorted[i] = state.values[i]!;
-        const s = sorted.subarray(0, n).sort();
-        const median = medianOf(s, n);
-        for (let i = 0; i < n; i++) deviations[i] = Math.abs(s[i]! - median);
-        const mad = medianOf(deviations.subarray(0, n).sort(), n);
+        sortWindow(state.values, n);
+        const median = medianOf(n);
+        const mad = madOf(n, median);
         const scale = Math.max(MAD_TO_SIGMA * mad, minScale);
         const score = Math.abs(x - median) / scale;
         result = { anomaly: score > threshold, score, median, scale };
