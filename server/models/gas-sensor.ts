@@ -86,7 +86,7 @@ function initDetectors(): GasDetectorsState {
 function detect(ctx: TwinContext, state: GasSensorState, ppm: number, t: number): void {
   const spike = gasSpikes.update(state.detectors.ppmSpike, ppm);
   const shift = gasShifts.update(state.detectors.ppmShift, ppm);
-  const site = state.site ? { site: state.site } : {};
+  const site: { site?: string } = state.site ? { site: state.site } : {};
   if (spike.anomaly) {
     state.lastAnomaly = { kind: 'spike', at: t, ppm, score: spike.score };
     state.anomalyCount += 1;

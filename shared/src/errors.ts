@@ -22,6 +22,7 @@ export const ErrorCodes = {
   MESSAGE_LOOP: { status: 400, message: 'Twin-to-twin messages went too many hops.' },
   TIMER_LIMIT: { status: 400, message: 'A twin has too many timers.' },
   MODEL_ERROR: { status: 500, message: 'The model threw while processing.' },
+  MODEL_INVALID: { status: 500, message: 'A model file is not valid (the message names the file and line).' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly.' },
   INVALID_FILTER: { status: 400, message: 'The filter is not valid.' },
   NOT_READY: { status: 503, message: 'The server is still restoring state.' },
