@@ -14,6 +14,7 @@ import { httpPost, rawHttpRate, rawWsRate, wsTextFrame } from './lib/raw-clients
 import { medianMs, opsPerSecond, short } from './lib/measure.js';
 import type { PlainTwin, TelemetryMessage } from './lib/twins.js';
 import { apply, buildTwins, messageBatches, messageDocs, messageText } from './lib/twins.js';
+import { runningMeanFloor } from './figures/detectors.js';
 
 /** The names figures pass as `floor` to compare with. */
 export const Floor = {
@@ -265,5 +266,15 @@ const loopback: Figure = {
 };
 
 /** In order: memory first (it builds the twins the next ones use), sockets last (they free them). */
-const floors: readonly Figure[] = [jsonParse, memoryPerTwin, parseLookupUpdate, parseLookupUpdateBatch100, msgpackBatch100, h3GroupRes5, filterScan, loopback];
+const floors: readonly Figure[] = [
+  jsonParse,
+  memoryPerTwin,
+  parseLookupUpdate,
+  parseLookupUpdateBatch100,
+  msgpackBatch100,
+  h3GroupRes5,
+  filterScan,
+  loopback,
+  runningMeanFloor,
+];
 export default floors;

@@ -1,6 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorkbench, type Workbench } from '../src/workbench.js';
-import { gasSensor, SHUTDOWN_COMMAND, type GasSensorState } from './gas-sensor.js';
+import { Engine } from '../src/engine/engine.js';
+import { VirtualClock } from '../src/engine/clock.js';
+import { LmdbStore } from '../src/store/lmdb-store.js';
+import { createWorkbench, WORKBENCH_EPOCH, type Workbench } from '../src/workbench.js';
+import { gasSensor, LEVEL_SHIFT_TITLE, SHUTDOWN_COMMAND, UNUSUAL_READING_TITLE, type GasSensorState } from './gas-sensor.js';
 
 const MIN = 60_000;
 let wb: Workbench;
@@ -132,5 +139,99 @@ describe('Twin', () => {
       code: 'INVALID_MESSAGE',
       message: expect.stringContaining('timestamp'),
     });
+  });
+});
+
+/** A steady, slightly noisy level: `base` - 2 … `base` + 2 ppm, the same on every run. */
+const steady = (base: number, n: number, from = 0) => Array.from({ length: n }, (_, i) => base + ((((from + i) * 7) % 5) - 2));
+const titles = () => wb.alerts.map((a) => a.title);
+
+describe('Anomaly detectors (in addition to the alarm)', () => {
+  it('raise nothing on a steady, noisy level', async () => {
+    const { read, state } = await bench();
+    await wb.send(
+      'gas-sensor',
+      's1',
+      steady(20, 300).map((ppm, i) => read(ppm, i * 1000)),
+    );
+    expect(wb.alerts).toEqual([]);
+    expect(state()).toMatchObject({ anomalyCount: 0, lastAnomaly: null });
+  });
+
+  it('raise one WARNING for an isolated unusual reading below the limit, with no command', async () => {
+    const { t0, read, state } = await bench();
+    const ppms = steady(10, 60);
+    ppms[40] = 45;
+    await wb.send(
+      'gas-sensor',
+      's1',
+      ppms.map((ppm, i) => read(ppm, i * 1000)),
+    );
+    expect(wb.alerts.map((a) => [a.severity, a.title])).toEqual([['WARNING', UNUSUAL_READING_TITLE]]);
+    expect(wb.alerts[0]!.data).toMatchObject({ ppm: 45, median: 10 });
+    expect(wb.commands).toEqual([]);
+    expect(state()).toMatchObject({ anomalyCount: 1, lastAnomaly: { kind: 'spike', at: t0 + 40_000, ppm: 45 }, limitExceeded: false, numEvents: 0 });
+  });
+
+  it('raise an INFO within 5 readings when the level shifts and stays, naming the direction', async () => {
+    const { t0, read, state } = await bench();
+    const ppms = [...steady(10, 60), ...steady(35, 60, 60)];
+    await wb.send(
+      'gas-sensor',
+      's1',
+      ppms.map((ppm, i) => read(ppm, i * 1000)),
+    );
+    const shifts = wb.alerts.filter((a) => a.title === LEVEL_SHIFT_TITLE);
+    expect(shifts).toHaveLength(1);
+    expect(shifts[0]).toMatchObject({ severity: 'INFO', data: { direction: 'up' } });
+    const at = (shifts[0]!.data as { at: number }).at - t0;
+    expect(at).toBeGreaterThanOrEqual(60_000);
+    expect(at).toBeLessThanOrEqual(65_000);
+    expect(state().detectors.ppmShift.changes).toBe(1);
+  });
+
+  it('leave an exceedance to the specified alarm: one shutdown and one CRITICAL alert, no anomaly', async () => {
+    const { read } = await bench();
+    await wb.send('gas-sensor', 's1', [...steady(10, 40).map((ppm, i) => read(ppm, i * 1000)), read(250, 41_000)]);
+    expect(wb.commands.map((c) => c.command)).toEqual([SHUTDOWN_COMMAND]);
+    expect(titles()).toEqual(['Gas leak: pipe shut down']);
+  });
+
+  it('keep their state through an LMDB checkpoint and a restart, as if never interrupted', async () => {
+    const ppms = [...steady(10, 45), 44, ...steady(10, 30, 46), ...steady(28, 40, 76)];
+    const messages = ppms.map((ppm, i) => ({ model: 'gas-sensor', id: 's1', message: { ppm, timestamp: WORKBENCH_EPOCH + i * 1000 } }));
+    const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-gas-'));
+    const start = async () => {
+      const engine = new Engine({
+        store: new LmdbStore(dir),
+        clock: new VirtualClock(WORKBENCH_EPOCH),
+        models: [gasSensor],
+        logger: pino({ level: 'silent' }),
+        checkpointMs: 0,
+      });
+      await engine.start();
+      return engine;
+    };
+    const first = await start();
+    await first.ingest(messages.slice(0, 60));
+    await first.idle();
+    await first.checkpoint();
+    await first.stop();
+    const second = await start();
+    expect((second.twin('gas-sensor', 's1')!.state as GasSensorState).detectors.ppmSpike.values).toHaveLength(31);
+    await second.ingest(messages.slice(60));
+    await second.idle();
+    const restarted = second.twin('gas-sensor', 's1')!.state as GasSensorState;
+    await second.stop();
+
+    wb = await createWorkbench({ models: [gasSensor] });
+    await wb.send(
+      'gas-sensor',
+      's1',
+      messages.map((m) => m.message),
+    );
+    const uninterrupted = wb.state<GasSensorState>('gas-sensor', 's1')!;
+    expect(restarted.anomalyCount).toBeGreaterThanOrEqual(2);
+    expect(restarted).toEqual(uninterrupted);
   });
 });

@@ -2,8 +2,23 @@
  * `gas-sensor`: a methane sensor on a gas pipe. Readings above 50 ppm start an exceedance episode;
  * 200 ppm or more, or an exceedance lasting more than 15 minutes, sounds the alarm once per episode:
  * one shutdown command to the device and one CRITICAL alert. A reading of 50 ppm or less re-arms it.
+ *
+ * On top of that specified behaviour, two streaming detectors watch the readings the alarm rules do
+ * not cover, those of 50 ppm or less (their state is in `detectors`): an isolated reading far from
+ * the recent median is a WARNING "Unusual gas reading", and a lasting shift of the level (up or
+ * down) is an INFO "Gas level shifted", an early sign below the limit. Readings above the limit are
+ * left out, so an exceedance is reported by the specified alarm alone, which stays as it is.
  */
-import { defineModel, eventTime, Severity } from '@hextwin/shared';
+import {
+  changePointDetector,
+  defineModel,
+  eventTime,
+  Severity,
+  spikeDetector,
+  type ChangePointState,
+  type SpikeState,
+  type TwinContext,
+} from '@hextwin/shared';
 import { latSchema, lngSchema, nullable, timestampSchema } from './schema.js';
 
 export interface GasSensorMessage {
@@ -28,13 +43,71 @@ export interface GasSensorState {
   lat?: number;
   lng?: number;
   site?: string;
+  /** detector state (plain JSON, checkpointed with the twin) */
+  detectors: GasDetectorsState;
+  /** the latest anomaly either detector found; null before the first */
+  lastAnomaly: GasAnomaly | null;
+  /** anomalies found so far */
+  anomalyCount: number;
 }
+
+export interface GasDetectorsState {
+  ppmSpike: SpikeState;
+  ppmShift: ChangePointState;
+}
+
+export interface GasAnomaly {
+  kind: 'spike' | 'shift-up' | 'shift-down';
+  /** event time of the reading */
+  at: number;
+  ppm: number;
+  score: number;
+}
+
+/** A reading this far from the median of the last 31 (in robust standard deviations, at least 1 ppm) is a spike. */
+export const gasSpikes = spikeDetector({ window: 31, threshold: 8, minScale: 1 });
+/** A lasting shift of the level against a baseline of 50 readings (noise taken as at least 1 ppm). */
+export const gasShifts = changePointDetector({ warmup: 50, minSigma: 1 });
+
+export const UNUSUAL_READING_TITLE = 'Unusual gas reading';
+export const LEVEL_SHIFT_TITLE = 'Gas level shifted';
 
 export const GAS_LIMIT_PPM = 50;
 export const GAS_ALARM_PPM = 200;
 export const GAS_MAX_EXCEEDANCE_MS = 15 * 60_000;
 
 export const SHUTDOWN_COMMAND = { command: 'shutdown', description: 'Shutdown the incoming gas pipe', code: 100 } as const;
+
+function initDetectors(): GasDetectorsState {
+  return { ppmSpike: gasSpikes.init(), ppmShift: gasShifts.init() };
+}
+
+/** Feed one reading to the detectors; an anomaly is recorded and alerted, apart from the alarm rules. */
+function detect(ctx: TwinContext, state: GasSensorState, ppm: number, t: number): void {
+  const spike = gasSpikes.update(state.detectors.ppmSpike, ppm);
+  const shift = gasShifts.update(state.detectors.ppmShift, ppm);
+  const site: { site?: string } = state.site ? { site: state.site } : {};
+  if (spike.anomaly) {
+    state.lastAnomaly = { kind: 'spike', at: t, ppm, score: spike.score };
+    state.anomalyCount += 1;
+    ctx.alert({
+      severity: Severity.WARNING,
+      title: UNUSUAL_READING_TITLE,
+      message: `${ppm} ppm, against a recent median of ${spike.median} ppm`,
+      data: { ppm, median: spike.median, score: spike.score, at: t, ...site },
+    });
+  }
+  if (shift.anomaly) {
+    state.lastAnomaly = { kind: shift.direction === 'up' ? 'shift-up' : 'shift-down', at: t, ppm, score: shift.score };
+    state.anomalyCount += 1;
+    ctx.alert({
+      severity: Severity.INFO,
+      title: LEVEL_SHIFT_TITLE,
+      message: `the gas level shifted ${shift.direction} from a baseline of ${shift.baseline?.toFixed(1)} ppm`,
+      data: { ppm, baseline: shift.baseline, direction: shift.direction, at: t, ...site },
+    });
+  }
+}
 
 export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
   name: 'gas-sensor',
@@ -46,8 +119,15 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
     limitStartTime: null,
     alarmSounded: false,
     numEvents: 0,
+    detectors: initDetectors(),
+    lastAnomaly: null,
+    anomalyCount: 0,
   }),
   process(ctx, state, messages) {
+    // twins checkpointed before the detectors were added start them now
+    state.detectors ??= initDetectors();
+    state.anomalyCount ??= 0;
+    state.lastAnomaly ??= null;
     for (const m of messages) {
       const t = eventTime(m.timestamp) ?? ctx.now();
       state.ppm = m.ppm;
@@ -85,6 +165,7 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
         state.limitStartTime = null;
         state.alarmSounded = false;
       }
+      if (m.ppm <= GAS_LIMIT_PPM) detect(ctx, state, m.ppm, t);
     }
     return 'update';
   },
@@ -112,6 +193,9 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
       lat: { type: 'number' },
       lng: { type: 'number' },
       site: { type: 'string' },
+      detectors: { type: 'object' },
+      lastAnomaly: nullable('object'),
+      anomalyCount: { type: 'integer' },
     },
   },
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReferenceRow } from '@hextwin/shared';
 import { createWorkbench, type Workbench } from '../src/workbench.js';
-import { MAX_READINGS, windTurbine, type TurbineModel, type WindTurbineState } from './wind-turbine.js';
+import { MAX_READINGS, RPM_SHIFT_TITLE, TEMP_ANOMALY_TITLE, windTurbine, type TurbineModel, type WindTurbineState } from './wind-turbine.js';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -218,5 +218,70 @@ describe('Twin', () => {
       code: 'INVALID_MESSAGE',
       message: expect.stringContaining('turbineModel'),
     });
+  });
+});
+
+/** A steady level with a little noise (`base` - 2 … `base` + 2), the same on every run. */
+const wobble = (base: number, i: number) => base + (((i * 7) % 5) - 2);
+
+describe('Anomaly detectors (in addition to the conditions)', () => {
+  it('raise nothing on steady, slightly noisy readings', async () => {
+    const { reading, state } = await turbines();
+    await wb.send(
+      'wind-turbine',
+      'far',
+      Array.from({ length: 300 }, (_, i) => reading(i * S, wobble(60, i), wobble(100, i + 1))),
+    );
+    expect(wb.alerts).toEqual([]);
+    expect(state('far')).toMatchObject({ anomalyCount: 0, tempAnomaly: false, lastAnomaly: null });
+  });
+
+  it('raise one WARNING for a run of unusual temperatures below the limit, and none of the specified commands', async () => {
+    const { reading, state } = await turbines();
+    const temps = Array.from({ length: 60 }, (_, i) => wobble(60, i));
+    temps[40] = temps[41] = temps[42] = 95;
+    await wb.send(
+      'wind-turbine',
+      'far',
+      temps.slice(0, 41).map((t, i) => reading(i * S, t)),
+    );
+    expect(state('far').tempAnomaly).toBe(true);
+    await wb.send(
+      'wind-turbine',
+      'far',
+      temps.slice(41).map((t, i) => reading((41 + i) * S, t)),
+    );
+    expect(wb.alerts.map((a) => [a.severity, a.title])).toEqual([['WARNING', TEMP_ANOMALY_TITLE]]);
+    expect(wb.alerts[0]!.data).toMatchObject({ temp: 95, at: T0 + 40 * S });
+    expect(wb.commands).toEqual([]);
+    expect(state('far')).toMatchObject({ tempAnomaly: false, highTemperature: null, lastAnomaly: { kind: 'temperature', value: 95 } });
+  });
+
+  it('leave an over-temperature fault and its recovery to the specified ERROR alerts', async () => {
+    const { reading, state } = await turbines();
+    const temp = (i: number) => (i >= 60 && i < 100 ? 110 : wobble(60, i));
+    await wb.send(
+      'wind-turbine',
+      'far',
+      Array.from({ length: 160 }, (_, i) => reading(i * S, temp(i))),
+    );
+    expect(wb.alerts.map((a) => a.title)).toEqual(['Turbine over temperature']);
+    expect(state('far')).toMatchObject({ anomalyCount: 0, highTemperature: null });
+  });
+
+  it('raise an INFO within 5 readings when the rotor speed settles at a new level', async () => {
+    const { reading, state } = await turbines();
+    await wb.send(
+      'wind-turbine',
+      'far',
+      Array.from({ length: 120 }, (_, i) => reading(i * S, 60, wobble(i < 60 ? 100 : 80, i))),
+    );
+    expect(wb.alerts.map((a) => [a.severity, a.title])).toEqual([['INFO', RPM_SHIFT_TITLE]]);
+    const at = (wb.alerts[0]!.data as { at: number; direction: string }).at - T0;
+    expect(at).toBeGreaterThanOrEqual(60 * S);
+    expect(at).toBeLessThanOrEqual(65 * S);
+    expect(wb.alerts[0]!.data).toMatchObject({ direction: 'down' });
+    expect(wb.commands).toEqual([]);
+    expect(state('far').lowRpm).toBeNull();
   });
 });

@@ -6,9 +6,28 @@
  *
  * Parameters (turbine model and next maintenance date) come from `data/turbines.csv`, one row per
  * turbine id; an init message `{ type: "init", turbineModel, nextMaintenance }` overrides them.
+ *
+ * On top of that specified behaviour, two streaming detectors watch the readings the conditions do
+ * not cover (temperatures up to 100 °C, speeds from 60 rpm; their state is in `detectors`): a
+ * temperature far outside its recent weighted mean and spread is a WARNING "Turbine temperature
+ * anomaly" (once on entering, again after a normal reading), and a lasting shift of the rotor speed
+ * level is an INFO "Rotor speed level shifted". Readings in a condition are left out, so a fault and
+ * its recovery are reported by the specified commands and ERROR alerts alone, which stay as they are.
  */
 import { fileURLToPath } from 'node:url';
-import { defineModel, eventTime, pushBounded, Severity, tumblingWindows, type ReferenceRow, type TwinContext } from '@hextwin/shared';
+import {
+  changePointDetector,
+  defineModel,
+  eventTime,
+  ewmaDetector,
+  pushBounded,
+  Severity,
+  tumblingWindows,
+  type ChangePointState,
+  type EwmaState,
+  type ReferenceRow,
+  type TwinContext,
+} from '@hextwin/shared';
 import { latSchema, lngSchema, nullable, timestampSchema } from './schema.js';
 
 export const TURBINE_MODELS = ['A', 'B', 'C'] as const;
@@ -87,7 +106,36 @@ export interface WindTurbineState {
   readings: Reading[];
   /** hourly averages of the last 24 hours, oldest first */
   hourly: HourlyAverage[];
+  /** detector state (plain JSON, checkpointed with the twin) */
+  detectors: TurbineDetectorsState;
+  /** the latest reading was a temperature anomaly */
+  tempAnomaly: boolean;
+  /** the latest anomaly either detector found; null before the first */
+  lastAnomaly: TurbineAnomaly | null;
+  /** anomalies found so far */
+  anomalyCount: number;
 }
+
+export interface TurbineDetectorsState {
+  tempZ: EwmaState;
+  rpmShift: ChangePointState;
+}
+
+export interface TurbineAnomaly {
+  kind: 'temperature' | 'rpm-shift-up' | 'rpm-shift-down';
+  /** event time of the reading */
+  at: number;
+  value: number;
+  score: number;
+}
+
+/** Temperature against its weighted mean and spread (noise taken as at least 0.5 °C). */
+export const turbineTempZ = ewmaDetector({ alpha: 0.05, threshold: 5, warmup: 20, minSigma: 0.5 });
+/** A lasting shift of the rotor speed against a baseline of 50 readings (noise taken as at least 1 rpm). */
+export const turbineRpmShifts = changePointDetector({ warmup: 50, minSigma: 1 });
+
+export const TEMP_ANOMALY_TITLE = 'Turbine temperature anomaly';
+export const RPM_SHIFT_TITLE = 'Rotor speed level shifted';
 
 function isTurbineModel(v: unknown): v is TurbineModel {
   return typeof v === 'string' && (TURBINE_MODELS as readonly string[]).includes(v);
@@ -171,6 +219,48 @@ function updateHourly(state: WindTurbineState, batch: Reading[]): void {
   if (newest) state.hourly = state.hourly.filter((h) => h.start > newest.start - HOURLY_WINDOWS * HOUR);
 }
 
+function initDetectors(): TurbineDetectorsState {
+  return { tempZ: turbineTempZ.init(), rpmShift: turbineRpmShifts.init() };
+}
+
+/** Feed one reading to the detectors that cover it; an anomaly is recorded and alerted, apart from the condition rules. */
+function detect(ctx: TwinContext, state: WindTurbineState, r: Reading): void {
+  if (r.temp <= MAX_TEMP_C) detectTemp(ctx, state, r);
+  if (r.rpm >= MIN_RPM) detectRpm(ctx, state, r);
+}
+
+function detectTemp(ctx: TwinContext, state: WindTurbineState, r: Reading): void {
+  const temp = turbineTempZ.update(state.detectors.tempZ, r.temp);
+  if (temp.anomaly) {
+    state.lastAnomaly = { kind: 'temperature', at: r.time, value: r.temp, score: temp.score };
+    state.anomalyCount += 1;
+    // once per anomalous stretch: a run of unusual readings is one event for the operator
+    if (!state.tempAnomaly) {
+      ctx.alert({
+        severity: Severity.WARNING,
+        title: TEMP_ANOMALY_TITLE,
+        message: `${r.temp} °C is ${temp.z.toFixed(1)} standard deviations from its recent mean`,
+        data: { temp: r.temp, z: temp.z, at: r.time },
+      });
+    }
+  }
+  state.tempAnomaly = temp.anomaly;
+}
+
+function detectRpm(ctx: TwinContext, state: WindTurbineState, r: Reading): void {
+  const rpm = turbineRpmShifts.update(state.detectors.rpmShift, r.rpm);
+  if (rpm.anomaly) {
+    state.lastAnomaly = { kind: rpm.direction === 'up' ? 'rpm-shift-up' : 'rpm-shift-down', at: r.time, value: r.rpm, score: rpm.score };
+    state.anomalyCount += 1;
+    ctx.alert({
+      severity: Severity.INFO,
+      title: RPM_SHIFT_TITLE,
+      message: `rotor speed shifted ${rpm.direction} from a baseline of ${rpm.baseline?.toFixed(1)} rpm`,
+      data: { rpm: r.rpm, baseline: rpm.baseline, direction: rpm.direction, at: r.time },
+    });
+  }
+}
+
 export const windTurbine = defineModel<WindTurbineState, WindTurbineMessage>({
   name: 'wind-turbine',
   description: 'Wind turbine: over-temperature and low-speed incidents, stricter before maintenance; hourly averages.',
@@ -191,12 +281,21 @@ export const windTurbine = defineModel<WindTurbineState, WindTurbineMessage>({
       incidents: [],
       readings: [],
       hourly: [],
+      detectors: initDetectors(),
+      tempAnomaly: false,
+      lastAnomaly: null,
+      anomalyCount: 0,
     };
     applyReference(state, ctx.reference);
     return state;
   },
   process(ctx, state, messages) {
     applyReference(state, ctx.reference); // reference data may have been reloaded
+    // twins checkpointed before the detectors were added start them now
+    state.detectors ??= initDetectors();
+    state.tempAnomaly ??= false;
+    state.lastAnomaly ??= null;
+    state.anomalyCount ??= 0;
     const batch: Reading[] = [];
     for (const m of messages) {
       if (m.lat !== undefined && m.lng !== undefined) {
@@ -220,6 +319,7 @@ export const windTurbine = defineModel<WindTurbineState, WindTurbineMessage>({
       const reading = { time: t, temp: m.temp, rpm: m.rpm };
       pushBounded(state.readings, reading, MAX_READINGS);
       batch.push(reading);
+      detect(ctx, state, reading);
     }
     // averages are kept incrementally: 2,000 readings may cover much less than 24 hours
     updateHourly(state, batch);
@@ -272,6 +372,10 @@ export const windTurbine = defineModel<WindTurbineState, WindTurbineMessage>({
           properties: { start: { type: 'number' }, count: { type: 'integer' }, avgTemp: { type: 'number' }, avgRpm: { type: 'number' } },
         },
       },
+      detectors: { type: 'object' },
+      tempAnomaly: { type: 'boolean' },
+      lastAnomaly: nullable('object'),
+      anomalyCount: { type: 'integer' },
     },
   },
 });

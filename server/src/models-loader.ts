@@ -1,8 +1,12 @@
-/** Finds the models to run: the samples (unless disabled) and every model file in MODELS_DIR. */
+/**
+ * Finds the models to run: the samples (unless disabled) and every model file in MODELS_DIR: code
+ * models (.ts/.js/.mjs) and declarative rules models (*.rules.json, *.rules.yaml, *.rules.yml).
+ */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelDefinition } from '@hextwin/shared';
+import { isRulesFile, loadRulesFile } from './rules/index.js';
 
 function isModel(v: unknown): v is ModelDefinition {
   return (
@@ -14,12 +18,15 @@ function isModel(v: unknown): v is ModelDefinition {
   );
 }
 
-/** Every ModelDefinition exported by the .ts/.js/.mjs files of a directory (not tests). */
+/**
+ * Every ModelDefinition exported by the .ts/.js/.mjs files of a directory (not tests), and one per
+ * rules file. A rules file with a mistake fails the load with MODEL_INVALID naming file and line.
+ */
 export async function loadModelsDir(dir: string): Promise<ModelDefinition[]> {
-  const files = readdirSync(dir)
-    .filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !/\.(test|spec|d)\.[mc]?[tj]s$/.test(f))
-    .sort();
+  const names = readdirSync(dir).sort();
+  const files = names.filter((f) => /\.(ts|mts|js|mjs)$/.test(f) && !/\.(test|spec|d)\.[mc]?[tj]s$/.test(f));
   const out: ModelDefinition[] = [];
+  for (const f of names.filter(isRulesFile)) out.push(loadRulesFile(path.join(dir, f)));
   for (const f of files) {
     const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as Record<string, unknown>;
     for (const v of Object.values(mod)) {

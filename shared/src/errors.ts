@@ -26,6 +26,7 @@ export const ErrorCodes = {
   TWIN_QUARANTINED: { status: 409, message: 'The twin is quarantined: its model code is not run until an operator releases it.' },
   TOO_MANY_TWINS: { status: 429, message: 'The limit on twins is reached; no new twin can be created.' },
   INVALID_EFFECT: { status: 500, message: 'A model asked for an effect that cannot be carried out.' },
+  MODEL_INVALID: { status: 500, message: 'A model file is not valid (the message names the file and line).' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly.' },
   INVALID_FILTER: { status: 400, message: 'The filter is not valid.' },
   NOT_READY: { status: 503, message: 'The server is still restoring state.' },

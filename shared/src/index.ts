@@ -24,3 +24,20 @@ export { tumblingWindows, slidingWindows, sessionWindows, RingBuffer, pushBounde
 export type { Window } from './windows.js';
 export { EARTH_RADIUS_KM, haversineKm, haversineKmBetween } from './geo.js';
 export type { LatLng } from './geo.js';
+export { spikeDetector, changePointDetector, ewmaDetector, rateOfChangeDetector } from './detectors/index.js';
+export type {
+  Detection,
+  Detector,
+  SpikeOptions,
+  SpikeState,
+  SpikeDetection,
+  ChangePointOptions,
+  ChangePointState,
+  ChangePointDetection,
+  EwmaOptions,
+  EwmaState,
+  EwmaDetection,
+  RateOfChangeOptions,
+  RateOfChangeState,
+  RateOfChangeDetection,
+} from './detectors/index.js';
