@@ -36,6 +36,18 @@ export interface Config {
   alertWebhooks: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
+  /** GraphQL abuse limits (GRAPHQL_* variables; see docs/SECURITY.md) */
+  graphql: GraphqlLimits;
+}
+
+export interface GraphqlLimits {
+  maxCost: number;
+  maxRootFields: number;
+  maxGroups: number;
+  maxSubscriptionsPerConnection: number;
+  maxSubscriptionsPerKey: number;
+  /** operations a second per API key (per client address without AUTH_FILE), 0 = unlimited */
+  rateLimit: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,5 +105,13 @@ export function loadConfig(env: Env = process.env): Config {
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: env.ALERT_WEBHOOKS || undefined,
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
+    graphql: {
+      maxCost: int(env, 'GRAPHQL_MAX_COST', 200_000, 1, 1_000_000_000),
+      maxRootFields: int(env, 'GRAPHQL_MAX_ROOT_FIELDS', 50, 1, 10_000),
+      maxGroups: int(env, 'GRAPHQL_MAX_GROUPS', 10_000, 1, 10_000_000),
+      maxSubscriptionsPerConnection: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 100_000),
+      maxSubscriptionsPerKey: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_KEY', 500, 1, 1_000_000),
+      rateLimit: int(env, 'GRAPHQL_RATE_LIMIT', 300, 0, 100_000_000),
+    },
   };
 }
