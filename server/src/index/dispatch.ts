@@ -81,18 +81,24 @@ function coverOfBox(west: number, south: number, east: number, north: number): C
   for (let res = MAX_BOX_RES; res >= 0; res--) {
     // the cover with its margin is about 7 times the cells overlapping the box, plus its rim
     if ((areaKm2 / getHexagonAreaAvg(res, 'km2') + 8) * 7 > MAX_COVER) continue;
-    const ring = [
-      [south, west],
-      [south, east],
-      [north, east],
-      [north, west],
-      [south, west],
-    ];
-    let inside: string[];
-    try {
-      inside = polygonToCellsExperimental(ring, res, POLYGON_TO_CELLS_FLAGS.containmentOverlapping);
-    } catch {
-      return undefined;
+    // H3 takes the shorter way between two vertices: cut wide boxes into strips under 180 degrees
+    const strips = Math.ceil((east - west) / 90) || 1;
+    const inside: string[] = [];
+    for (let i = 0; i < strips; i++) {
+      const w = west + ((east - west) * i) / strips;
+      const e = west + ((east - west) * (i + 1)) / strips;
+      const ring = [
+        [south, w],
+        [south, e],
+        [north, e],
+        [north, w],
+        [south, w],
+      ];
+      try {
+        inside.push(...polygonToCellsExperimental(ring, res, POLYGON_TO_CELLS_FLAGS.containmentOverlapping));
+      } catch {
+        return undefined;
+      }
     }
     const keys = new Set<number>();
     for (const c of inside) for (const n of gridDisk(c, 1)) keys.add(packCell(n, res));
