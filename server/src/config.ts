@@ -43,6 +43,18 @@ export interface Config {
   modelTimeoutMs: number;
   /** ms a synchronous model call may hold the event loop before the watchdog quarantines the twin and ends the process (0: off) */
   modelWatchdogMs: number;
+  /** GraphQL abuse limits (GRAPHQL_* variables; see docs/SECURITY.md) */
+  graphql: GraphqlLimits;
+}
+
+export interface GraphqlLimits {
+  maxCost: number;
+  maxRootFields: number;
+  maxGroups: number;
+  maxSubscriptionsPerConnection: number;
+  maxSubscriptionsPerKey: number;
+  /** operations a second per API key (per client address without AUTH_FILE), 0 = unlimited */
+  rateLimit: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -104,5 +116,13 @@ export function loadConfig(env: Env = process.env): Config {
     maxTwinsPerModel: int(env, 'MAX_TWINS_PER_MODEL', 0, 0, 1_000_000_000),
     modelTimeoutMs: int(env, 'MODEL_TIMEOUT_MS', 10_000, 10, 3_600_000),
     modelWatchdogMs: int(env, 'MODEL_WATCHDOG_MS', 5_000, 0, 3_600_000),
+    graphql: {
+      maxCost: int(env, 'GRAPHQL_MAX_COST', 200_000, 1, 1_000_000_000),
+      maxRootFields: int(env, 'GRAPHQL_MAX_ROOT_FIELDS', 50, 1, 10_000),
+      maxGroups: int(env, 'GRAPHQL_MAX_GROUPS', 10_000, 1, 10_000_000),
+      maxSubscriptionsPerConnection: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 100_000),
+      maxSubscriptionsPerKey: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_KEY', 500, 1, 1_000_000),
+      rateLimit: int(env, 'GRAPHQL_RATE_LIMIT', 300, 0, 100_000_000),
+    },
   };
 }

@@ -4,6 +4,9 @@
  * instead of a rescan. Changes are only marked on the ingest path; `refresh()` applies them when a
  * subscriber is due. MIN/MAX of a group whose extreme left it, and sums after many subtractions
  * (float drift), are recomputed from the remembered contributions of that group only.
+ *
+ * The first contributions (every twin, and at a new resolution every twin's cell) are built on the
+ * first refresh, which `refreshSliced` spreads over slices that give the event loop back.
  */
 import type { TwinView } from '../engine/types.js';
 import type { ModelIndex, SlotListener } from './model-index.js';
@@ -13,6 +16,7 @@ import { byCountThenCell, byCountThenKey, checkResolution, compileGroupBy, group
 import type { FieldGetter } from './field-path.js';
 import { unpackCell } from './geo.js';
 import { isMissing } from './values.js';
+import { SLICE_MS, yieldToLoop } from './slices.js';
 
 export type LiveAggregateSpec =
   | { kind: 'group'; where?: TwinFilter | null; groupBy?: string | null; metrics?: readonly MetricInput[] | null }
@@ -44,6 +48,10 @@ export class LiveAggregate implements SlotListener {
   private vals: Float64Array;
   private dirtyFlag: Uint8Array;
   private dirtyList: number[] = [];
+  private dirtyHead = 0;
+  /** slots below this have their first contribution; the build runs up to `buildEnd` */
+  private built = 0;
+  private readonly buildEnd: number;
   private readonly scratch: Float64Array;
   private staleGroups = 0;
   private readonly detach: () => void;
@@ -51,9 +59,13 @@ export class LiveAggregate implements SlotListener {
   /** increases whenever a group changed */
   version = 0;
 
+  /** more groups than `maxGroups` were seen: the aggregate stopped, its subscribers get TOO_MANY_GROUPS */
+  overflowed = false;
+
   constructor(
     private readonly index: ModelIndex,
     readonly spec: LiveAggregateSpec,
+    private readonly maxGroups = Infinity,
   ) {
     this.pred = compileFilter(spec.where, index);
     this.metrics = compileMetrics(spec.metrics);
@@ -71,11 +83,12 @@ export class LiveAggregate implements SlotListener {
     }
     this.vals = new Float64Array(Math.max(1, index.capacity * this.m));
     this.dirtyFlag = new Uint8Array(index.capacity);
-    for (let s = 0; s < index.end; s++) this.apply(s);
+    this.buildEnd = index.end;
     this.detach = index.addListener(this);
   }
 
   changed(slot: number): void {
+    if (this.overflowed) return;
     if (slot >= this.dirtyFlag.length) this.growDirty();
     if (this.dirtyFlag[slot]) return;
     this.dirtyFlag[slot] = 1;
@@ -84,26 +97,67 @@ export class LiveAggregate implements SlotListener {
 
   removed(slot: number): void {
     // the slot may be reused right away: take the contribution out now
-    this.apply(slot);
+    if (!this.overflowed) this.apply(slot);
   }
 
-  /** Apply the changes marked since the last refresh. */
+  /** Apply the changes marked since the last refresh (and the first contributions, the first time). */
   refresh(): void {
-    const list = this.dirtyList;
-    if (list.length) {
+    this.refreshUntil(Infinity);
+  }
+
+  /** `refresh` in slices of SLICE_MS that give the event loop back. */
+  async refreshSliced(): Promise<void> {
+    while (!this.refreshUntil(performance.now() + SLICE_MS)) await yieldToLoop();
+  }
+
+  /** Apply what is due until the deadline (checked every few slots); true when all is applied. */
+  private refreshUntil(deadline: number): boolean {
+    const step = 256;
+    const over = () => {
+      if (this.groups.size <= this.maxGroups) return false;
+      // stop here: holding more groups than anyone may read only costs memory
+      this.overflowed = true;
+      this.groups.clear();
+      this.groupOf = [];
       this.dirtyList = [];
-      for (let i = 0; i < list.length; i++) {
+      this.dirtyHead = 0;
+      return true;
+    };
+    if (this.overflowed) return true;
+    while (this.built < this.buildEnd) {
+      const to = Math.min(this.buildEnd, this.built + step);
+      // a slot changed meanwhile is applied here or from the dirty list: apply is idempotent
+      for (let s = this.built; s < to; s++) this.apply(s);
+      this.built = to;
+      if (over()) return true;
+      if (performance.now() >= deadline) return false;
+    }
+    const list = this.dirtyList;
+    while (this.dirtyHead < list.length) {
+      const to = Math.min(list.length, this.dirtyHead + step);
+      for (let i = this.dirtyHead; i < to; i++) {
         const s = list[i]!;
         this.dirtyFlag[s] = 0;
         this.apply(s);
       }
+      this.dirtyHead = to;
+      if (over()) return true;
+      if (this.dirtyHead < list.length && performance.now() >= deadline) return false;
     }
+    this.dirtyList = [];
+    this.dirtyHead = 0;
     if (this.staleGroups) this.recomputeStale();
+    return true;
   }
 
   /** Changes marked and not yet applied. */
   get pending(): number {
-    return this.dirtyList.length;
+    return this.dirtyList.length - this.dirtyHead;
+  }
+
+  /** Groups (or cells) the aggregate holds now. */
+  get groupCount(): number {
+    return this.groups.size;
   }
 
   groupsSnapshot(): Group[] {

@@ -7,12 +7,16 @@
  * the subscriber pulls it, so many changes of one twin conflate into one event with the latest
  * state. Delivery goes in rounds, at most one round per `throttleMs`, so each twin is delivered at
  * most once per `throttleMs`. Memory per subscriber is bounded by the model's twin count, and ingest
- * never waits on a subscriber.
+ * never waits on a subscriber. The matching set is found by a scan in slices on the first pull (see
+ * slices.ts), and a feed whose filter has a cell cover (dispatch.ts) is told only about changes in
+ * or out of those cells.
  */
 import type { TwinView } from '../engine/types.js';
 import { Feed } from './feed.js';
 import type { ModelIndex, SlotListener } from './model-index.js';
 import type { Predicate } from './filter.js';
+import type { CellCover } from './model-index.js';
+import { scanSliced } from './slices.js';
 
 export const ChangeKind = { ENTER: 'ENTER', UPDATE: 'UPDATE', LEAVE: 'LEAVE' } as const;
 export type ChangeKind = (typeof ChangeKind)[keyof typeof ChangeKind];
@@ -36,20 +40,33 @@ export class TwinChangeFeed extends Feed<TwinChangeEvent> implements SlotListene
   private sleep: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly detach: () => void;
+  /** the scan for the matching set, once started */
+  private initial: Promise<void> | null = null;
 
   constructor(
     private readonly index: ModelIndex,
     private readonly pred: Predicate,
     private readonly throttleMs: number,
     private readonly onClose?: () => void,
+    cover?: CellCover,
   ) {
     super();
-    const views = index.views;
-    for (let s = 0; s < index.end; s++) {
-      const t = views[s];
-      if (t !== undefined && pred(t, s)) this.dirty.add(t.id);
-    }
-    this.detach = index.addListener(this);
+    // listen first: a twin changed while the scan runs is then seen by one or the other
+    this.detach = index.addListener(this, cover);
+  }
+
+  private scanMatching(): Promise<void> {
+    const pred = this.pred;
+    return scanSliced(
+      () => (this.closed ? 0 : this.index.end),
+      (from, to) => {
+        const views = this.index.views;
+        for (let s = from; s < to; s++) {
+          const t = views[s];
+          if (t !== undefined && pred(t, s)) this.dirty.add(t.id);
+        }
+      },
+    );
   }
 
   changed(_slot: number, twin: TwinView): void {
@@ -70,6 +87,7 @@ export class TwinChangeFeed extends Feed<TwinChangeEvent> implements SlotListene
   }
 
   async next(): Promise<IteratorResult<TwinChangeEvent>> {
+    await (this.initial ??= this.scanMatching());
     for (;;) {
       if (this.closed) return { value: undefined, done: true };
       const ev = this.take();

@@ -2,6 +2,10 @@
  * The index of one model's twins: dense slots (so per-twin data lives in typed arrays), each
  * twin's location, its H3 cell at every resolution in use (computed once per location change, on
  * first need), the field catalog, and the live queries that follow the model's changes.
+ *
+ * Live queries listen to the whole model, or (location-filtered ones) to a set of cells at one
+ * resolution: a change is dispatched to the listeners of the cell the twin was in and the cell it
+ * is in now, so it costs in proportion to the live queries it can concern.
  */
 import type { TwinView } from '../engine/types.js';
 import { FieldCatalog } from './field-catalog.js';
@@ -13,6 +17,12 @@ export interface SlotListener {
   changed(slot: number, twin: TwinView): void;
   /** the twin in `slot` was removed; the slot may be reused right after this call */
   removed(slot: number, last: TwinView): void;
+}
+
+/** The cells a listener cares about: packed cells (geo.ts) at one resolution. */
+export interface CellCover {
+  res: number;
+  keys: ReadonlySet<number>;
 }
 
 interface CellColumn {
@@ -38,6 +48,11 @@ export class ModelIndex {
   private readonly cells = new Map<number, CellColumn>();
   readonly catalog = new FieldCatalog();
   private readonly listeners = new Set<SlotListener>();
+  /** resolution → packed cell → listeners of that cell */
+  private readonly cellListeners = new Map<number, Map<number, Set<SlotListener>>>();
+  private readonly oldKeys: number[] = [];
+  /** listener calls so far (hextwin_graphql_change_notifications_total) */
+  notifications = 0;
 
   constructor(
     readonly model: string,
@@ -67,6 +82,8 @@ export class ModelIndex {
     const carrier = twin as TwinView & { indexSlot?: number };
     let s: number | undefined = carrier.indexSlot;
     if (s === undefined || s < 0 || this.views[s] !== twin) s = this.slotOf.get(twin.id);
+    const dispatch = this.cellListeners.size > 0;
+    if (dispatch) this.rememberCells(s);
     if (s === undefined) {
       s = this.alloc();
       this.slotOf.set(twin.id, s);
@@ -91,7 +108,14 @@ export class ModelIndex {
       }
       if ((twin.version & SAMPLE_MASK) === 0) this.catalog.observe(twin.state);
     }
-    for (const l of this.listeners) l.changed(s, twin);
+    for (const l of this.listeners) {
+      this.notifications++;
+      l.changed(s, twin);
+    }
+    if (dispatch) {
+      const slot = s;
+      this.dispatchCells(s, true, (l) => l.changed(slot, twin));
+    }
   }
 
   remove(id: string, last: TwinView): void {
@@ -100,21 +124,84 @@ export class ModelIndex {
     this.slotOf.delete(id);
     const carrier = last as TwinView & { indexSlot?: number };
     if (carrier.indexSlot === s) carrier.indexSlot = -1;
+    const dispatch = this.cellListeners.size > 0;
+    if (dispatch) this.rememberCells(s);
     this.views[s] = undefined;
     this.lat[s] = NaN;
     this.lng[s] = NaN;
     this.invalidateCells(s);
-    for (const l of this.listeners) l.removed(s, last);
+    for (const l of this.listeners) {
+      this.notifications++;
+      l.removed(s, last);
+    }
+    if (dispatch) this.dispatchCells(s, false, (l) => l.removed(s, last));
     this.free.push(s);
   }
 
-  addListener(l: SlotListener): () => void {
-    this.listeners.add(l);
-    return () => void this.listeners.delete(l);
+  /** Listen to every change of the model, or only to changes in or out of the cells of `cover`. */
+  addListener(l: SlotListener, cover?: CellCover): () => void {
+    if (!cover) {
+      this.listeners.add(l);
+      return () => void this.listeners.delete(l);
+    }
+    const unpin = this.pinResolution(cover.res);
+    let byKey = this.cellListeners.get(cover.res);
+    if (!byKey) this.cellListeners.set(cover.res, (byKey = new Map()));
+    for (const k of cover.keys) {
+      let set = byKey.get(k);
+      if (!set) byKey.set(k, (set = new Set()));
+      set.add(l);
+    }
+    const m = byKey;
+    return () => {
+      for (const k of cover.keys) {
+        const set = m.get(k);
+        if (!set) continue;
+        set.delete(l);
+        if (set.size === 0) m.delete(k);
+      }
+      if (m.size === 0 && this.cellListeners.get(cover.res) === m) this.cellListeners.delete(cover.res);
+      unpin();
+    };
   }
 
   get listenerCount(): number {
-    return this.listeners.size;
+    let n = this.listeners.size;
+    for (const byKey of this.cellListeners.values()) {
+      const all = new Set<SlotListener>();
+      for (const set of byKey.values()) for (const l of set) all.add(l);
+      n += all.size;
+    }
+    return n;
+  }
+
+  /** Before a change: the cells (at each dispatch resolution) the twin in slot s is in. */
+  private rememberCells(s: number | undefined): void {
+    let i = 0;
+    for (const r of this.cellListeners.keys()) this.oldKeys[i++] = s === undefined ? NaN : this.cellKey(s, r, this.cells.get(r)!.keys);
+  }
+
+  /** After a change: call the listeners of the cell the twin was in, and (when it moved) of the one it is in now. */
+  private dispatchCells(s: number, present: boolean, call: (l: SlotListener) => void): void {
+    let i = 0;
+    for (const [r, byKey] of this.cellListeners) {
+      const old = this.oldKeys[i++]!;
+      const now = present ? this.cellKey(s, r, this.cells.get(r)!.keys) : NaN;
+      const a = byKey.get(now);
+      if (a)
+        for (const l of a) {
+          this.notifications++;
+          call(l);
+        }
+      if (old === now) continue;
+      const b = byKey.get(old);
+      if (b)
+        for (const l of b) {
+          if (a?.has(l)) continue;
+          this.notifications++;
+          call(l);
+        }
+    }
   }
 
   private alloc(): number {

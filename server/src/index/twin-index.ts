@@ -6,8 +6,9 @@
 import { HextwinError } from '@hextwin/shared';
 import type { EngineApi } from '../engine/types.js';
 import { ModelIndex } from './model-index.js';
-import { findTwins, type FindOptions, type TwinPage } from './find.js';
-import { aggregate, hexAggregate, type AggregateSpec, type Group, type HexAggregateSpec, type HexBin } from './aggregate.js';
+import { findTwinsSliced, type FindOptions, type TwinPage } from './find.js';
+import { aggregateSliced, hexAggregateSliced, type AggregateSpec, type Group, type HexAggregateSpec, type HexBin } from './aggregate.js';
+import { cellCover } from './dispatch.js';
 import { LiveAggregate, type LiveAggregateSpec } from './live-aggregate.js';
 import { TwinChangeFeed } from './live-twins.js';
 import { compileFilter, type TwinFilter } from './filter.js';
@@ -28,7 +29,11 @@ export class TwinIndex {
   private readonly live = new Map<string, { agg: LiveAggregate; refs: number }>();
   private readonly feeds = new Set<TwinChangeFeed>();
 
-  constructor(private readonly engine: EngineApi) {
+  constructor(
+    private readonly engine: EngineApi,
+    /** most groups (or cells) one aggregate may return (GRAPHQL_MAX_GROUPS) */
+    private readonly maxGroups = Infinity,
+  ) {
     this.unsubscribe.push(
       engine.on('twinChanged', ({ twin }) => {
         if (this.built) this.modelIndex(twin.model).upsert(twin);
@@ -64,16 +69,25 @@ export class TwinIndex {
     return this.modelIndex(model);
   }
 
-  find(model: string, opts: FindOptions): TwinPage {
-    return findTwins(this.model(model), opts);
+  /** The queries scan in slices that give the event loop back (slices.ts). */
+  find(model: string, opts: FindOptions): Promise<TwinPage> {
+    return findTwinsSliced(this.model(model), opts);
   }
 
-  aggregate(model: string, spec: AggregateSpec): Group[] {
-    return aggregate(this.model(model), spec);
+  /** TOO_MANY_GROUPS beyond the group cap. */
+  aggregate(model: string, spec: AggregateSpec): Promise<Group[]> {
+    return aggregateSliced(this.model(model), { maxGroups: this.maxGroups, ...spec });
   }
 
-  hexAggregate(model: string, spec: HexAggregateSpec): HexBin[] {
-    return hexAggregate(this.model(model), spec);
+  hexAggregate(model: string, spec: HexAggregateSpec): Promise<HexBin[]> {
+    return hexAggregateSliced(this.model(model), { maxGroups: this.maxGroups, ...spec });
+  }
+
+  /** Calls of live queries on twin changes so far, over every model. */
+  notifications(): number {
+    let n = 0;
+    for (const mi of this.indexes.values()) n += mi.notifications;
+    return n;
   }
 
   fields(model: string): { name: string; type: string }[] {
@@ -86,10 +100,17 @@ export class TwinIndex {
       throw new HextwinError('BAD_REQUEST', `throttleMs must be a whole number from 0 to ${MAX_THROTTLE_MS}`);
     }
     const mi = this.model(model);
-    const feed: TwinChangeFeed = new TwinChangeFeed(mi, compileFilter(where, mi), throttleMs, () => {
-      this.feeds.delete(feed);
-      onClose?.();
-    });
+    const pred = compileFilter(where, mi);
+    const feed: TwinChangeFeed = new TwinChangeFeed(
+      mi,
+      pred,
+      throttleMs,
+      () => {
+        this.feeds.delete(feed);
+        onClose?.();
+      },
+      cellCover(where),
+    );
     this.feeds.add(feed);
     return feed;
   }
@@ -99,7 +120,7 @@ export class TwinIndex {
     const mi = this.model(model);
     const key = model + '\u0000' + canonicalJson(spec);
     let entry = this.live.get(key);
-    if (!entry) this.live.set(key, (entry = { agg: new LiveAggregate(mi, spec), refs: 0 }));
+    if (!entry) this.live.set(key, (entry = { agg: new LiveAggregate(mi, spec, this.maxGroups), refs: 0 }));
     entry.refs++;
     const e = entry;
     let released = false;

@@ -1,10 +1,12 @@
 /**
  * The `aggregate` / `hexAggregate` subscriptions: a maintained aggregate (shared by identical
  * subscriptions) pushed at most every `everyMs`, and only when its result changed. Nothing is
- * computed for a subscriber that has not taken the previous result yet.
+ * computed for a subscriber that has not taken the previous result yet. Refreshes run in slices
+ * that give the event loop back; an aggregate with more groups than GRAPHQL_MAX_GROUPS ends the
+ * subscription with TOO_MANY_GROUPS.
  */
 import { HextwinError } from '@hextwin/shared';
-import { Feed, type LiveAggregateHandle } from '../../index/index.js';
+import { Feed, tooManyGroups, type LiveAggregateHandle } from '../../index/index.js';
 
 export const MIN_EVERY_MS = 100;
 export const MAX_EVERY_MS = 3_600_000;
@@ -27,6 +29,7 @@ export class AggregateFeed<T> extends Feed<T[]> {
     private readonly handle: LiveAggregateHandle,
     private readonly snapshot: () => T[],
     private readonly everyMs: number,
+    private readonly maxGroups: number,
     private readonly onClose: () => void,
   ) {
     super();
@@ -47,7 +50,12 @@ export class AggregateFeed<T> extends Feed<T[]> {
       }
       this.lastAt = performance.now();
       const agg = this.handle.aggregate;
-      agg.refresh();
+      await agg.refreshSliced();
+      if (this.closed) continue;
+      if (agg.overflowed) {
+        this.close();
+        throw tooManyGroups(this.maxGroups, agg.spec.kind === 'hex' ? 'cells' : 'groups');
+      }
       if (agg.version === this.lastVersion) continue;
       this.lastVersion = agg.version;
       const value = this.snapshot();

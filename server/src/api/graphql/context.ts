@@ -4,7 +4,7 @@ import type { Principal } from '../../auth/auth.js';
 import type { AppContext } from '../../app/feature.js';
 import type { TwinIndex } from '../../index/index.js';
 import type { StatusSampler } from './status.js';
-import type { Subscriptions } from './subscription-registry.js';
+import type { SubscriptionOwner, Subscriptions } from './subscription-registry.js';
 
 export interface GqlContext {
   principal: Principal;
@@ -12,6 +12,10 @@ export interface GqlContext {
   index: TwinIndex;
   status: StatusSampler;
   subscriptions: Subscriptions;
+  /** the graphql-ws connection the operation came on (undefined over HTTP) */
+  owner?: SubscriptionOwner;
+  /** the group cap of aggregate answers (GRAPHQL_MAX_GROUPS) */
+  maxGroups: number;
 }
 
 /** Mutations need an operator or admin key. */

@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { HextwinError } from '@hextwin/shared';
 import type { AppContext, Feature, HttpHandler, UpgradeHandler } from '../../app/feature.js';
 import { TwinIndex } from '../../index/index.js';
 import type { GqlContext } from './context.js';
 import { buildSchema } from './schema.js';
 import { formatError, type ErrorSink } from './errors.js';
-import { checkComplexity } from './complexity.js';
+import { GraphqlGuard } from './guard.js';
 import { graphqlHttpHandler, sendGraphQLError } from './http.js';
 import { graphqlWs, type GraphqlWs } from './ws.js';
 import { StatusSampler } from './status.js';
@@ -36,16 +36,25 @@ interface Running {
   apollo: ApolloServer<GqlContext>;
 }
 
-async function startGraphql(ctx: AppContext, index: TwinIndex, status: StatusSampler, subscriptions: Subscriptions): Promise<Running> {
+async function startGraphql(ctx: AppContext, index: TwinIndex, status: StatusSampler, subscriptions: Subscriptions, guard: GraphqlGuard): Promise<Running> {
   const sink: ErrorSink = { logger: ctx.logger, countError: ctx.countError };
-  const schema = buildSchema(ctx.engine.models(), ctx.logger);
-  const makeContext = (principal: GqlContext['principal']): GqlContext => ({ principal, app: ctx, index, status, subscriptions });
-  const ws = graphqlWs(ctx, schema, makeContext, sink);
+  const { schema, weights } = buildSchema(ctx.engine.models(), ctx.logger, ctx.config.maxBodyBytes);
+  guard.setWeights(weights);
+  const makeContext = (principal: GqlContext['principal'], owner?: GqlContext['owner']): GqlContext => ({
+    principal,
+    app: ctx,
+    index,
+    status,
+    subscriptions,
+    owner,
+    maxGroups: ctx.config.graphql.maxGroups,
+  });
+  const ws = graphqlWs(ctx, schema, makeContext, sink, guard);
   const limits: ApolloServerPlugin<GqlContext> = {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          const err = rc.operation && checkComplexity(rc.schema, rc.document, rc.operation, rc.request.variables);
+          const err = rc.operation && guard.checkOperation(rc.schema, rc.document, rc.operation, rc.request.variables);
           if (err) throw err;
         },
       };
@@ -72,15 +81,19 @@ async function startGraphql(ctx: AppContext, index: TwinIndex, status: StatusSam
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginUsageReportingDisabled(), limits, drain],
   });
   await apollo.start();
-  return { http: graphqlHttpHandler(ctx, apollo, makeContext), ws, apollo };
+  return { http: graphqlHttpHandler(ctx, apollo, makeContext, guard), ws, apollo };
 }
 
 export const graphqlFeature: Feature = {
   name: 'graphql',
   async start(ctx) {
-    const index = new TwinIndex(ctx.engine);
+    const limits = ctx.config.graphql;
+    const index = new TwinIndex(ctx.engine, limits.maxGroups);
     const status = new StatusSampler(ctx, version());
-    const subscriptions = new Subscriptions();
+    const guard = new GraphqlGuard(ctx);
+    const subscriptions = new Subscriptions({ perConnection: limits.maxSubscriptionsPerConnection, perKey: limits.maxSubscriptionsPerKey }, (l) =>
+      guard.count(l),
+    );
     let running: Running | null = null;
     let failed: Error | null = null;
     new Gauge({
@@ -98,6 +111,17 @@ export const graphqlFeature: Feature = {
       registers: [ctx.metrics],
       collect() {
         this.set(index.pendingChanges());
+      },
+    });
+    let notified = 0;
+    new Counter({
+      name: 'hextwin_graphql_change_notifications_total',
+      help: 'Calls of live queries (twinChanges, maintained aggregates) on twin changes: dispatched by model, and by cell for location-filtered ones',
+      registers: [ctx.metrics],
+      collect() {
+        const n = index.notifications();
+        this.inc(Math.max(0, n - notified));
+        notified = n;
       },
     });
     new Gauge({
@@ -128,7 +152,7 @@ export const graphqlFeature: Feature = {
     ctx.upgrade('/graphql', upgrade);
     let starting: Promise<void> | null = null;
     const boot = () =>
-      (starting ??= startGraphql(ctx, index, status, subscriptions).then(
+      (starting ??= startGraphql(ctx, index, status, subscriptions, guard).then(
         (r) => {
           running = r;
         },

@@ -1,7 +1,8 @@
 /**
  * GraphQL over HTTP (POST and GET on /graphql): Apollo Server behind Express, with the API key
- * checked first, a body size limit (MAX_BODY_BYTES), and coded errors for bodies that never reach
- * GraphQL (too large, not JSON). GET needs the `apollo-require-preflight` header (CSRF prevention).
+ * checked first, then the key's rate limit (GRAPHQL_RATE_LIMIT: 429 RATE_LIMITED with Retry-After),
+ * a body size limit (MAX_BODY_BYTES), and coded errors for bodies that never reach GraphQL (too
+ * large, not JSON). GET needs the `apollo-require-preflight` header (CSRF prevention).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ApolloServer } from '@apollo/server';
@@ -11,6 +12,7 @@ import type { ServerResponse } from 'node:http';
 import type { AppContext, HttpHandler } from '../../app/feature.js';
 import { bearer, type Principal } from '../../auth/auth.js';
 import type { GqlContext } from './context.js';
+import type { GraphqlGuard } from './guard.js';
 
 /** A GraphQL-shaped error response for requests refused before execution. */
 export function sendGraphQLError(res: ServerResponse, e: HextwinError, countError: (code: string) => void, headers: Record<string, string> = {}): void {
@@ -36,7 +38,12 @@ const BODY_ERRORS: Record<string, HextwinError['code']> = {
   'entity.parse.failed': 'INVALID_JSON',
 };
 
-export function graphqlHttpHandler(ctx: AppContext, apollo: ApolloServer<GqlContext>, makeContext: (p: Principal) => GqlContext): HttpHandler {
+export function graphqlHttpHandler(
+  ctx: AppContext,
+  apollo: ApolloServer<GqlContext>,
+  makeContext: (p: Principal) => GqlContext,
+  guard: GraphqlGuard,
+): HttpHandler {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -46,6 +53,12 @@ export function graphqlHttpHandler(ctx: AppContext, apollo: ApolloServer<GqlCont
     } catch (e) {
       const coded = toCoded(e);
       sendGraphQLError(res, coded, ctx.countError, coded.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer realm="hextwin"' } : {});
+      return;
+    }
+    const limited = guard.takeRate(guard.rateKey(res.locals.principal as Principal, req.socket.remoteAddress));
+    if (limited) {
+      const ms = Number(limited.details?.retryAfterMs ?? 1000);
+      sendGraphQLError(res, limited, ctx.countError, { 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) });
       return;
     }
     next();

@@ -188,12 +188,12 @@ ${fields.map((f) => `  ${f.name}: ${filterOf(f.scalar)}`).join('\n')}
     resolvers[T] = typeResolvers;
     const model = m.name;
     resolvers.Query![one] = (_p: unknown, { id }: { id: string }, ctx: GqlContext) => ctx.app.engine.twin(model, id) ?? null;
-    resolvers.Query![many] = (
+    resolvers.Query![many] = async (
       _p: unknown,
       args: { where?: Record<string, unknown> | null; orderBy?: never; first?: number | null; after?: string | null },
       ctx: GqlContext,
     ) => {
-      const page = ctx.index.find(model, { where: typedToTwinFilter(args.where), orderBy: args.orderBy, first: args.first, after: args.after });
+      const page = await ctx.index.find(model, { where: typedToTwinFilter(args.where), orderBy: args.orderBy, first: args.first, after: args.after });
       return { totalCount: page.totalCount, edges: page.edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
     };
     generated.set(model, { type: T, one, many });

@@ -1,5 +1,5 @@
 /** Mutation resolvers (operators and admins only): messages to twins, commands to devices, alert acks, removals. */
-import type { JsonValue } from '@hextwin/shared';
+import { HextwinError, type JsonValue } from '@hextwin/shared';
 import type { MutationResolvers } from '@hextwin/shared/generated/graphql';
 import { requireMutate, type GqlContext } from '../context.js';
 
@@ -12,6 +12,9 @@ export const Mutation: MutationResolvers<GqlContext> = {
 
   sendCommand: async (_p, { model, id, command }, ctx) => {
     requireMutate(ctx);
+    if (!ctx.app.engine.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    // a command for a twin that does not exist would wait for a device nobody knows
+    if (!ctx.app.engine.twin(model, id)) throw new HextwinError('TWIN_NOT_FOUND', `no twin ${model}/${id}`);
     await ctx.app.engine.sendCommand(model, id, command as JsonValue);
     return true;
   },

@@ -15,8 +15,8 @@ export const Query: QueryResolvers<GqlContext> = {
     return app.engine.twin(model, id) ?? null;
   },
 
-  twins: (_p, { model, where, orderBy, first, after }, { index }) => {
-    const page = index.find(model, { where, orderBy, first, after });
+  twins: async (_p, { model, where, orderBy, first, after }, { index }) => {
+    const page = await index.find(model, { where, orderBy, first, after });
     return { totalCount: page.totalCount, edges: page.edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor } };
   },
 

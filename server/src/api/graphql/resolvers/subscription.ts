@@ -7,47 +7,38 @@ import { AggregateFeed, checkEveryMs } from '../aggregate-feed.js';
 
 export const Subscription: SubscriptionResolvers<GqlContext> = {
   alerts: {
-    subscribe: (_p, { model, minSeverity }, { app, subscriptions }) => {
+    subscribe: (_p, { model, minSeverity }, { app, subscriptions, owner }) => {
       if (model !== null && model !== undefined && !app.engine.hasModel(model))
         throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
-      const reg = subscriptions.add('alerts');
-      const feed = new AlertFeed(app.engine, { model, minSeverity }, reg.untrack);
-      reg.track(feed);
-      return feed;
+      return subscriptions.open('alerts', owner, (untrack) => new AlertFeed(app.engine, { model, minSeverity }, untrack));
     },
     resolve: (a: unknown) => a as never,
   },
 
   twinChanges: {
-    subscribe: (_p, { model, where, throttleMs }, { index, subscriptions }) => {
-      const reg = subscriptions.add('twinChanges');
-      const feed = index.watch(model, where, throttleMs ?? 100, reg.untrack);
-      reg.track(feed);
-      return feed;
-    },
+    subscribe: (_p, { model, where, throttleMs }, { index, subscriptions, owner }) =>
+      subscriptions.open('twinChanges', owner, (untrack) => index.watch(model, where, throttleMs ?? 100, untrack)),
     resolve: (e: unknown) => e as never,
   },
 
   aggregate: {
-    subscribe: (_p, { model, where, groupBy, metrics, everyMs }, { index, subscriptions }) => {
+    subscribe: (_p, { model, where, groupBy, metrics, everyMs }, { index, subscriptions, owner, maxGroups }) => {
       checkEveryMs(everyMs);
-      const handle = index.liveAggregate(model, { kind: 'group', where, groupBy, metrics });
-      const reg = subscriptions.add('aggregate');
-      const feed = new AggregateFeed(handle, () => handle.aggregate.groupsSnapshot(), everyMs, reg.untrack);
-      reg.track(feed);
-      return feed;
+      return subscriptions.open('aggregate', owner, (untrack) => {
+        const handle = index.liveAggregate(model, { kind: 'group', where, groupBy, metrics });
+        return new AggregateFeed(handle, () => handle.aggregate.groupsSnapshot(), everyMs, maxGroups, untrack);
+      });
     },
     resolve: (g: unknown) => g as never,
   },
 
   hexAggregate: {
-    subscribe: (_p, { model, resolution, where, metrics, everyMs }, { index, subscriptions }) => {
+    subscribe: (_p, { model, resolution, where, metrics, everyMs }, { index, subscriptions, owner, maxGroups }) => {
       checkEveryMs(everyMs);
-      const handle = index.liveAggregate(model, { kind: 'hex', resolution, where, metrics });
-      const reg = subscriptions.add('hexAggregate');
-      const feed = new AggregateFeed(handle, () => handle.aggregate.binsSnapshot(), everyMs, reg.untrack);
-      reg.track(feed);
-      return feed;
+      return subscriptions.open('hexAggregate', owner, (untrack) => {
+        const handle = index.liveAggregate(model, { kind: 'hex', resolution, where, metrics });
+        return new AggregateFeed(handle, () => handle.aggregate.binsSnapshot(), everyMs, maxGroups, untrack);
+      });
     },
     resolve: (b: unknown) => b as never,
   },
