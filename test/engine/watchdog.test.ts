@@ -44,5 +44,11 @@ describe('Model watchdog', () => {
     expect(gql.body.data.twin.state).toEqual({ n: 2 });
     const metrics = await (await fetch(server.url + '/metrics')).text();
     expect(metrics).toMatch(/hextwin_quarantined_twins 1/);
+
+    const listed = await request(server.url, 'POST', '/graphql', { body: { query: '{ quarantined { model id code reason } }' } });
+    expect(listed.body.data.quarantined).toMatchObject([{ model: 'hang', id: 'stuck', code: 'MODEL_TIMEOUT' }]);
+    const released = await request(server.url, 'POST', '/graphql', { body: { query: 'mutation { releaseQuarantine(model: "hang", id: "stuck") }' } });
+    expect(released.body.data.releaseQuarantine).toBe(true);
+    expect((await request(server.url, 'POST', '/api/v1/messages/hang/stuck', { body: { n: 3 } })).status).toBe(202);
   });
 });

@@ -229,6 +229,20 @@ export type TwinChange = {
   twin?: Maybe<Twin>;
 };
 
+/**
+ * A twin whose model code is not run until an operator releases it (id "*": a whole model): its
+ * model hung past its time budget (MODEL_TIMEOUT) or its state cannot be stored (STATE_UNENCODABLE).
+ * Messages for it are refused with TWIN_QUARANTINED.
+ */
+export type Quarantine = {
+  __typename?: 'Quarantine';
+  model: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  code: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+  at: Scalars['DateTime']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   models: Array<ModelInfo>;
@@ -239,6 +253,8 @@ export type Query = {
   alerts: Array<Alert>;
   status: ServerStatus;
   scenarios: Array<Scenario>;
+  /** twins whose code is not run (see Quarantine) */
+  quarantined: Array<Quarantine>;
 };
 
 
@@ -288,6 +304,8 @@ export type Mutation = {
   sendCommand: Scalars['Boolean']['output'];
   acknowledgeAlert?: Maybe<Alert>;
   removeTwin: Scalars['Boolean']['output'];
+  /** lets a quarantined twin run again; false when it was not quarantined */
+  releaseQuarantine: Scalars['Boolean']['output'];
   /** runs a registered demo scenario; an unknown name is NOT_FOUND */
   triggerScenario: Scalars['Boolean']['output'];
 };
@@ -313,6 +331,12 @@ export type MutationAcknowledgeAlertArgs = {
 
 
 export type MutationRemoveTwinArgs = {
+  model: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationReleaseQuarantineArgs = {
   model: Scalars['String']['input'];
   id: Scalars['ID']['input'];
 };
@@ -470,6 +494,7 @@ export type ResolversTypes = {
   ServerStatus: ResolverTypeWrapper<ServerStatus>;
   Scenario: ResolverTypeWrapper<Scenario>;
   TwinChange: ResolverTypeWrapper<TwinChangeParent>;
+  Quarantine: ResolverTypeWrapper<Quarantine>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -504,6 +529,7 @@ export type ResolversParentTypes = {
   ServerStatus: ServerStatus;
   Scenario: Scenario;
   TwinChange: TwinChangeParent;
+  Quarantine: Quarantine;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
@@ -627,6 +653,14 @@ export type TwinChangeResolvers<ContextType = any, ParentType extends ResolversP
   twin?: Resolver<Maybe<ResolversTypes['Twin']>, ParentType, ContextType>;
 };
 
+export type QuarantineResolvers<ContextType = any, ParentType extends ResolversParentTypes['Quarantine'] = ResolversParentTypes['Quarantine']> = {
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = any, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   models?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType>;
   twin?: Resolver<Maybe<ResolversTypes['Twin']>, ParentType, ContextType, RequireFields<QueryTwinArgs, 'model' | 'id'>>;
@@ -636,6 +670,7 @@ export type QueryResolvers<ContextType = any, ParentType extends ResolversParent
   alerts?: Resolver<Array<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<QueryAlertsArgs, 'first'>>;
   status?: Resolver<ResolversTypes['ServerStatus'], ParentType, ContextType>;
   scenarios?: Resolver<Array<ResolversTypes['Scenario']>, ParentType, ContextType>;
+  quarantined?: Resolver<Array<ResolversTypes['Quarantine']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = any, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -643,6 +678,7 @@ export type MutationResolvers<ContextType = any, ParentType extends ResolversPar
   sendCommand?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSendCommandArgs, 'model' | 'id' | 'command'>>;
   acknowledgeAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationAcknowledgeAlertArgs, 'id'>>;
   removeTwin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveTwinArgs, 'model' | 'id'>>;
+  releaseQuarantine?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReleaseQuarantineArgs, 'model' | 'id'>>;
   triggerScenario?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationTriggerScenarioArgs, 'name'>>;
 };
 
@@ -671,6 +707,7 @@ export type Resolvers<ContextType = any> = {
   ServerStatus?: ServerStatusResolvers<ContextType>;
   Scenario?: ScenarioResolvers<ContextType>;
   TwinChange?: TwinChangeResolvers<ContextType>;
+  Quarantine?: QuarantineResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

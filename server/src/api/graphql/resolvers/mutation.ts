@@ -29,6 +29,12 @@ export const Mutation: MutationResolvers<GqlContext> = {
     return ctx.app.engine.removeTwin(model, id);
   },
 
+  releaseQuarantine: async (_p, { model, id }, ctx) => {
+    requireMutate(ctx);
+    if (!ctx.app.engine.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
+    return (await ctx.app.engine.releaseQuarantine?.(model, id)) ?? false;
+  },
+
   triggerScenario: async (_p, { name }, ctx) => {
     requireMutate(ctx);
     await ctx.app.scenarios.trigger(name);

@@ -43,4 +43,6 @@ export const Query: QueryResolvers<GqlContext> = {
   status: (_p, _a, { status }) => status.status(),
 
   scenarios: (_p, _a, { app }) => app.scenarios.list(),
+
+  quarantined: (_p, _a, { app }) => app.engine.quarantined?.() ?? [],
 };
