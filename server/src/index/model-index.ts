@@ -4,6 +4,7 @@
  * first need), the field catalog, and the live queries that follow the model's changes.
  */
 import type { TwinView } from '../engine/types.js';
+import type { LevelFn } from './level.js';
 import { FieldCatalog } from './field-catalog.js';
 import { cellKeyAt, MAX_RESOLUTION } from './geo.js';
 
@@ -37,6 +38,8 @@ export class ModelIndex {
   end = 0;
   private readonly cells = new Map<number, CellColumn>();
   readonly catalog = new FieldCatalog();
+  /** the model's `level(state)`, for `Twin.level` and `$level` in filters */
+  level: LevelFn | undefined = undefined;
   private readonly listeners = new Set<SlotListener>();
 
   constructor(
