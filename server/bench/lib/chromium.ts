@@ -40,5 +40,7 @@ export async function buildDashboard(opts: { mode?: 'test' | 'production'; outDi
   // vite's own entry under this Node: no package manager needs to be on PATH
   const web = path.join(repoRoot, 'web');
   const args = ['build', '--logLevel', 'warn', '--mode', opts.mode ?? 'test', ...(opts.outDir ? ['--outDir', opts.outDir, '--emptyOutDir'] : [])];
-  await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), ...args], { cwd: web, timeout: 180_000 });
+  // vitest sets NODE_ENV=test, which would make vite build a development bundle (DEV true)
+  const env = { ...process.env, NODE_ENV: 'production' };
+  await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), ...args], { cwd: web, env, timeout: 180_000 });
 }
