@@ -33,7 +33,13 @@ describe('Configuration from the environment', () => {
   });
 
   it('resolves relative DATA_DIR, MODELS_DIR, AUTH_FILE and ALERT_WEBHOOKS against the directory pnpm was started from', () => {
-    const c = loadConfig({ INIT_CWD: '/home/u/twins', MODELS_DIR: './my-models', AUTH_FILE: 'keys/auth.json', ALERT_WEBHOOKS: '../hooks.json', DATA_DIR: '/var/lib/hextwin' });
+    const c = loadConfig({
+      INIT_CWD: '/home/u/twins',
+      MODELS_DIR: './my-models',
+      AUTH_FILE: 'keys/auth.json',
+      ALERT_WEBHOOKS: '../hooks.json',
+      DATA_DIR: '/var/lib/hextwin',
+    });
     expect(c.modelsDir).toBe('/home/u/twins/my-models');
     expect(c.authFile).toBe('/home/u/twins/keys/auth.json');
     expect(c.alertWebhooks).toBe('/home/u/hooks.json');

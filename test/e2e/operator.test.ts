@@ -16,7 +16,11 @@ let browser: Browser;
 let server: ServerHandle;
 
 async function post(model: string, id: string, message: Record<string, unknown>): Promise<void> {
-  const r = await fetch(`${server.url}/api/v1/messages/${model}/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+  const r = await fetch(`${server.url}/api/v1/messages/${model}/${id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(message),
+  });
   expect(r.status, `POST ${model}/${id}: ${await r.clone().text()}`).toBe(202);
 }
 

@@ -19,11 +19,21 @@ afterAll(async () => {
 });
 
 const levelOf = async (model: string, id: string) =>
-  (await data<{ twin: { level: string | null } | null }>(server.url, 'query($m: String!, $id: ID!) { twin(model: $m, id: $id) { level } }', { m: model, id })).twin?.level;
+  (await data<{ twin: { level: string | null } | null }>(server.url, 'query($m: String!, $id: ID!) { twin(model: $m, id: $id) { level } }', { m: model, id }))
+    .twin?.level;
 
 describe('Twin.level', () => {
   it('is what the model declares for its state, and null when normal', async () => {
-    await send(server.url, [['b1', { pressureBar: 1 }], ['b2', { pressureBar: 4 }], ['b3', { pressureBar: 7 }]], undefined, 'boiler');
+    await send(
+      server.url,
+      [
+        ['b1', { pressureBar: 1 }],
+        ['b2', { pressureBar: 4 }],
+        ['b3', { pressureBar: 7 }],
+      ],
+      undefined,
+      'boiler',
+    );
     await eventually(async () => expect(await levelOf('boiler', 'b3')).toBe('CRITICAL'));
     expect(await levelOf('boiler', 'b2')).toBe('WARNING');
     expect(await levelOf('boiler', 'b1')).toBeNull();
@@ -35,7 +45,15 @@ describe('Twin.level', () => {
   });
 
   it('is null when the level function answers something that is not a Severity, or throws', async () => {
-    await send(server.url, [['f1', { n: 1 }], ['f2', { n: 2 }]], undefined, 'flaky');
+    await send(
+      server.url,
+      [
+        ['f1', { n: 1 }],
+        ['f2', { n: 2 }],
+      ],
+      undefined,
+      'flaky',
+    );
     await eventually(async () => expect((await data(server.url, '{ twins(model: "flaky") { totalCount } }')).twins.totalCount).toBe(2));
     expect(await levelOf('flaky', 'f1')).toBeNull();
     expect(await levelOf('flaky', 'f2')).toBeNull();
@@ -47,8 +65,13 @@ describe('Twin.level', () => {
 describe('$level in filters', () => {
   it('selects the alerting twins of a model, and the ones at given levels', async () => {
     const ids = async (where: unknown) =>
-      (await data<{ twins: { edges: { node: { id: string } }[] } }>(server.url, 'query($w: TwinFilter) { twins(model: "boiler", where: $w) { edges { node { id } } } }', { w: where })).twins.edges
-        .map((e) => e.node.id);
+      (
+        await data<{ twins: { edges: { node: { id: string } }[] } }>(
+          server.url,
+          'query($w: TwinFilter) { twins(model: "boiler", where: $w) { edges { node { id } } } }',
+          { w: where },
+        )
+      ).twins.edges.map((e) => e.node.id);
     await eventually(async () => expect(await ids({ field: '$level', op: 'EXISTS' })).toEqual(['b2', 'b3']));
     expect(await ids({ field: '$level', op: 'IN', value: ['CRITICAL'] })).toEqual(['b3']);
     expect(await ids({ field: '$level', op: 'EXISTS', value: false })).toEqual(['b1']);
@@ -71,7 +94,10 @@ describe('$level in filters', () => {
 describe('Following one twin', () => {
   it('streams every change of a twin without a location through twinChanges on $id', async () => {
     const client = wsClient(server.url);
-    const sub = subscribe(client, 'subscription { twinChanges(model: "boiler", where: { field: "$id", op: EQ, value: "b2" }) { kind id twin { state level lat } } }');
+    const sub = subscribe(
+      client,
+      'subscription { twinChanges(model: "boiler", where: { field: "$id", op: EQ, value: "b2" }) { kind id twin { state level lat } } }',
+    );
     expect((await sub.next()).data.twinChanges).toMatchObject({ kind: 'ENTER', id: 'b2', twin: { lat: null, level: 'WARNING' } });
     await send(server.url, [['b2', { pressureBar: 8 }]], undefined, 'boiler');
     expect((await sub.next()).data.twinChanges).toEqual({ kind: 'UPDATE', id: 'b2', twin: { state: { pressureBar: 8 }, level: 'CRITICAL', lat: null } });

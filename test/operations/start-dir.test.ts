@@ -88,7 +88,11 @@ describe('pnpm start from another directory', () => {
 
   it('reads AUTH_FILE=./auth.json from there: the key in it is accepted and a request without a key is refused', async () => {
     const ask = (headers: Record<string, string>) =>
-      fetch(url + '/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ models { name } }' }) });
+      fetch(url + '/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ query: '{ models { name } }' }),
+      });
     expect((await ask({})).status).toBe(401);
     expect((await ask({ authorization: `Bearer ${KEY}` })).status).toBe(200);
   });

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Reason, TwinIndex } from './twin-index.svelte.ts';
 import type { TwinSummary } from '../graphql/types.ts';
 
-const twin = (id: string, state: TwinSummary['state'] = {}, lat: number | null = 40, lng: number | null = -100, level: TwinSummary['level'] = null): TwinSummary => ({
+const twin = (
+  id: string,
+  state: TwinSummary['state'] = {},
+  lat: number | null = 40,
+  lng: number | null = -100,
+  level: TwinSummary['level'] = null,
+): TwinSummary => ({
   id,
   model: 'gas-sensor',
   state,
