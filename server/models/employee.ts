@@ -168,6 +168,7 @@ export const employee = defineModel<EmployeeState, EmployeeMessage>({
     return 'update';
   },
   location: (s) => (s.lat !== null && s.lng !== null ? { lat: s.lat, lng: s.lng } : undefined),
+  level: (s) => (s.status === 'positive' ? Severity.CRITICAL : s.status === 'exposed' ? Severity.WARNING : undefined),
   messageSchema: {
     type: 'object',
     // the fields first, then which are required for each message type

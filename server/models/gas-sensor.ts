@@ -170,6 +170,7 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
     return 'update';
   },
   location: (s) => (s.lat !== undefined && s.lng !== undefined ? { lat: s.lat, lng: s.lng } : undefined),
+  level: (s) => (s.alarmSounded ? Severity.CRITICAL : s.limitExceeded ? Severity.WARNING : undefined),
   messageSchema: {
     type: 'object',
     required: ['ppm', 'timestamp'],

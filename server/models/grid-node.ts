@@ -162,6 +162,13 @@ export const gridNode = defineModel<GridNodeState, GridNodeMessage>({
     return 'update';
   },
   location: (s) => (s.lat !== null && s.lng !== null ? { lat: s.lat, lng: s.lng } : undefined),
+  // the alert level bands the operators use, and the condition itself (a severe incident is critical at once)
+  level: (s) => {
+    if (s.alertLevel >= 10 || s.condition === 'severe') return Severity.CRITICAL;
+    if (s.alertLevel >= 4 || s.condition === 'moderate' || s.condition === 'unreachable') return Severity.WARNING;
+    if (s.alertLevel > 0 || s.condition === 'minor' || s.condition === 'offline') return Severity.INFO;
+    return undefined;
+  },
   messageSchema: {
     type: 'object',
     // the fields first, then which are required for each message type

@@ -298,6 +298,7 @@ export const truck = defineModel<TruckState, TruckMessage>({
     return 'update';
   },
   location: (s) => (s.lat !== null && s.lng !== null ? { lat: s.lat, lng: s.lng } : undefined),
+  level: (s) => (s.status === 'stalled' || s.status === 'offRoute' ? Severity.WARNING : undefined),
   messageSchema: {
     type: 'object',
     // the fields first, then which are required: an init message, or else a reading

@@ -326,6 +326,8 @@ export const windTurbine = defineModel<WindTurbineState, WindTurbineMessage>({
     return 'update';
   },
   location: (s) => (s.lat !== null && s.lng !== null ? { lat: s.lat, lng: s.lng } : undefined),
+  // a condition being tracked (high temperature, low rpm) is a warning until it clears
+  level: (s) => (s.highTemperature || s.lowRpm ? Severity.WARNING : undefined),
   messageSchema: {
     type: 'object',
     // the fields first, then which are required: an init message, or else a reading

@@ -82,6 +82,23 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+/**
+ * The directory relative paths resolve against: where the user ran the root script. pnpm runs a
+ * package's script inside that package (server/) but sets INIT_CWD to where `pnpm` was typed; the
+ * root scripts pass theirs on as HEXTWIN_START_DIR because the nested `pnpm --filter` sets
+ * INIT_CWD again, to the repository root.
+ */
+export function startDir(env: Env = process.env): string {
+  const dir = env.HEXTWIN_START_DIR || env.INIT_CWD;
+  return dir ? path.resolve(dir) : process.cwd();
+}
+
+/** A path from the environment, relative ones taken from the start directory; undefined when unset. */
+function pathVar(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw ? path.resolve(startDir(env), raw) : undefined;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -92,13 +109,13 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port,
     host,
-    dataDir: path.resolve(env.DATA_DIR || './data'),
-    modelsDir: env.MODELS_DIR ? path.resolve(env.MODELS_DIR) : undefined,
+    dataDir: pathVar(env, 'DATA_DIR') ?? path.resolve(startDir(env), 'data'),
+    modelsDir: pathVar(env, 'MODELS_DIR'),
     maxBodyBytes: int(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     mqttUrl: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:']),
     natsUrl: url(env, 'NATS_URL', ['nats:', 'tls:', 'ws:', 'wss:']),
     nodeId: env.NODE_ID || `${hostname()}-${port}`,
-    authFile: env.AUTH_FILE || undefined,
+    authFile: pathVar(env, 'AUTH_FILE'),
     logLevel,
     demo: env.HEXTWIN_DEMO === '1',
     sampleModels: env.HEXTWIN_SAMPLE_MODELS !== '0',
@@ -110,7 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     wsHeartbeatMs: int(env, 'WS_HEARTBEAT_MS', 30_000, 100, 3_600_000),
     // a cluster shares one persistent session, taken by whichever node holds the MQTT role
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
-    alertWebhooks: env.ALERT_WEBHOOKS || undefined,
+    alertWebhooks: pathVar(env, 'ALERT_WEBHOOKS'),
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
     maxTwins: int(env, 'MAX_TWINS', 10_000_000, 1, 1_000_000_000),
     maxTwinsPerModel: int(env, 'MAX_TWINS_PER_MODEL', 0, 0, 1_000_000_000),

@@ -31,4 +31,25 @@ describe('Configuration from the environment', () => {
     expect(loadConfig({ PORT: '4100' }).nodeId).toMatch(/-4100$/);
     expect(loadConfig({ NODE_ID: 'edge-1' }).nodeId).toBe('edge-1');
   });
+
+  it('resolves relative DATA_DIR, MODELS_DIR, AUTH_FILE and ALERT_WEBHOOKS against the directory pnpm was started from', () => {
+    const c = loadConfig({
+      INIT_CWD: '/home/u/twins',
+      MODELS_DIR: './my-models',
+      AUTH_FILE: 'keys/auth.json',
+      ALERT_WEBHOOKS: '../hooks.json',
+      DATA_DIR: '/var/lib/hextwin',
+    });
+    expect(c.modelsDir).toBe('/home/u/twins/my-models');
+    expect(c.authFile).toBe('/home/u/twins/keys/auth.json');
+    expect(c.alertWebhooks).toBe('/home/u/hooks.json');
+    expect(c.dataDir).toBe('/var/lib/hextwin');
+    expect(loadConfig({ INIT_CWD: '/home/u/twins' }).dataDir).toBe('/home/u/twins/data');
+  });
+
+  it('prefers the start directory the root scripts pass on over the INIT_CWD of the nested pnpm', () => {
+    const c = loadConfig({ HEXTWIN_START_DIR: '/home/u/twins', INIT_CWD: '/repo', MODELS_DIR: 'm' });
+    expect(c.modelsDir).toBe('/home/u/twins/m');
+    expect(c.dataDir).toBe('/home/u/twins/data');
+  });
 });

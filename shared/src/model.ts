@@ -101,6 +101,11 @@ export interface ModelDefinition<S = any, M = any> {
   onTimer?(ctx: TwinContext, state: S, timer: string): ProcessResult | Promise<ProcessResult>;
   /** Where the twin is, for maps and geo queries. */
   location?(state: S): { lat: number; lng: number } | undefined;
+  /**
+   * How alarming the twin's state is by itself, or undefined when it is normal: `Twin.level` in
+   * GraphQL, the colour of its dot on the map, and `{ field: "$level" }` in filters.
+   */
+  level?(state: S): Severity | undefined;
   /** Validates each incoming message; a failing message is refused with INVALID_MESSAGE naming the field. */
   messageSchema?: JsonSchema;
   /** Describes the state, for typed GraphQL types and filters. */

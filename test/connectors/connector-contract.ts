@@ -98,18 +98,18 @@ export function runConnectorContract(h: ConnectorHarness): void {
       it('refuses a message that does not match its model with INVALID_MESSAGE, and counts it', async () => {
         const d = await open('dev-2');
         const labels = { connector: h.name, code: 'INVALID_MESSAGE' };
-        const before = await metric(server.url, 'hextwin_connector_errors_total', labels);
+        const before = await metric(server.url, 'hextwin_connector_errors_total', labels, ADMIN_KEY);
         expect(await d.refusal('probe', 'dev-2', '{"seq":"not a number"}')).toBe('INVALID_MESSAGE');
-        expect(await metric(server.url, 'hextwin_connector_errors_total', labels)).toBe(before + 1);
-        expect(await metric(server.url, 'hextwin_errors_total', { code: 'INVALID_MESSAGE' })).toBeGreaterThan(0);
+        expect(await metric(server.url, 'hextwin_connector_errors_total', labels, ADMIN_KEY)).toBe(before + 1);
+        expect(await metric(server.url, 'hextwin_errors_total', { code: 'INVALID_MESSAGE' }, ADMIN_KEY)).toBeGreaterThan(0);
       });
 
       it('refuses bytes that are not JSON with INVALID_JSON, counts it, and goes on accepting', async () => {
         const d = await open('dev-2');
         const labels = { connector: h.name, code: 'INVALID_JSON' };
-        const before = await metric(server.url, 'hextwin_connector_errors_total', labels);
+        const before = await metric(server.url, 'hextwin_connector_errors_total', labels, ADMIN_KEY);
         expect(await d.refusal('probe', 'dev-2', '{"seq": 1,,, \u0001garbage')).toBe('INVALID_JSON');
-        expect(await metric(server.url, 'hextwin_connector_errors_total', labels)).toBe(before + 1);
+        expect(await metric(server.url, 'hextwin_connector_errors_total', labels, ADMIN_KEY)).toBe(before + 1);
         await d.send('probe', 'dev-2', [{ seq: 7 }]);
         expect((await reportWhen(server.url, 'probe', 'dev-2', (x) => x.count >= 1, ADMIN_KEY)).seqs).toEqual([7]);
       });

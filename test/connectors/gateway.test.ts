@@ -30,7 +30,7 @@ const twin = (i: number) => `gw-${i}`;
 describe('WebSocket gateway', () => {
   it('ingests batches for 1,000 twins, each twin getting its messages in order, and gets their commands on its connection', async () => {
     const gw = await WsClient.connect(server.url, { key: GATEWAY });
-    const before = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' });
+    const before = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' }, ADMIN);
 
     // ROUNDS messages per twin, PER_FRAME envelopes per frame, all frames pipelined
     const acks: Promise<number>[] = [];
@@ -40,7 +40,7 @@ describe('WebSocket gateway', () => {
       }
     }
     expect((await Promise.all(acks)).reduce((a, b) => a + b, 0)).toBe(TWINS * ROUNDS);
-    expect(await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' })).toBe(before + TWINS * ROUNDS);
+    expect(await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' }, ADMIN)).toBe(before + TWINS * ROUNDS);
 
     // ten twins answer with a command each: all ten arrive down the gateway's connection
     const asked = range(10).map((k) => twin(k * 100 + 7));

@@ -68,8 +68,8 @@ describe('Connection', () => {
   });
 
   it('drops a connection that stops answering heartbeats, and counts it', async () => {
-    const before = await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' });
-    const inBefore = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' });
+    const before = await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' }, ADMIN);
+    const inBefore = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' }, ADMIN);
     const socket = net.connect(server.port, '127.0.0.1');
     socket.on('data', () => undefined); // reads, never answers a ping
     socket.write(
@@ -77,12 +77,12 @@ describe('Connection', () => {
         `Sec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`,
     );
     await withTimeout(new Promise((r) => socket.once('close', r)), HEARTBEAT_MS * 10, 'the server to drop a silent connection');
-    expect(await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' })).toBe(before + 1);
+    expect(await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' }, ADMIN)).toBe(before + 1);
   });
 
   it('stops reading from a client that does not read what it is sent, and drops it if that lasts', async () => {
-    const before = await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' });
-    const inBefore = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' });
+    const before = await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' }, ADMIN);
+    const inBefore = await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' }, ADMIN);
     const socket = net.connect(server.port, '127.0.0.1');
     socket.on('error', () => undefined); // the server drops it while it still writes
     await new Promise<void>((resolve) => {
@@ -100,12 +100,12 @@ describe('Connection', () => {
       socket.write(wsTextFrame(JSON.stringify({ type: 'msg', fid, model: 'probe', id: 'no-reader', message: { op: 'echo', command: { pad } } })));
     }
     const deadline = Date.now() + HEARTBEAT_MS * 30;
-    while ((await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' })) === before) {
+    while ((await metric(server.url, 'hextwin_connector_dead_connections_total', { connector: 'ws' }, ADMIN)) === before) {
       expect(Date.now(), 'the server to drop a client that stopped reading').toBeLessThan(deadline);
       await new Promise((r) => setTimeout(r, 50));
     }
     // it had stopped reading long before the client's frames ran out
-    expect(await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' })).toBeLessThan(inBefore + frames / 2);
+    expect(await metric(server.url, 'hextwin_connector_messages_in_total', { connector: 'ws' }, ADMIN)).toBeLessThan(inBefore + frames / 2);
     socket.destroy();
   });
 });

@@ -1,9 +1,13 @@
 /** Reading the server's /metrics (Prometheus text format) in tests. */
 
-/** The value of one sample, matching the given labels exactly on those keys; 0 when absent. */
-export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(url + '/metrics')).text();
-  return sampleOf(text, name, labels);
+/**
+ * The value of one sample, matching the given labels exactly on those keys; 0 when absent.
+ * A server with an AUTH_FILE needs `key` (viewer or above) for /metrics.
+ */
+export async function metric(url: string, name: string, labels: Record<string, string> = {}, key?: string): Promise<number> {
+  const r = await fetch(url + '/metrics', key ? { headers: { authorization: `Bearer ${key}` } } : {});
+  if (r.status !== 200) throw new Error(`GET /metrics answered ${r.status}: ${await r.text()}`);
+  return sampleOf(await r.text(), name, labels);
 }
 
 export function sampleOf(text: string, name: string, labels: Record<string, string> = {}): number {

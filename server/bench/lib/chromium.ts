@@ -31,9 +31,16 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-/** Builds web/dist (the server serves it at `/`), so a browser never sees a stale dashboard. */
-export async function buildDashboard(): Promise<void> {
+/**
+ * Builds the dashboard (into web/dist unless `outDir` is given; the server serves web/dist at `/`),
+ * so a browser never sees a stale one. Mode `test` (the default here) keeps the `window.__hextwinMap`
+ * handle the tests and the bench read; `production` is what users get.
+ */
+export async function buildDashboard(opts: { mode?: 'test' | 'production'; outDir?: string } = {}): Promise<void> {
   // vite's own entry under this Node: no package manager needs to be on PATH
   const web = path.join(repoRoot, 'web');
-  await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: web, timeout: 180_000 });
+  const args = ['build', '--logLevel', 'warn', '--mode', opts.mode ?? 'test', ...(opts.outDir ? ['--outDir', opts.outDir, '--emptyOutDir'] : [])];
+  // vitest sets NODE_ENV=test, which would make vite build a development bundle (DEV true)
+  const env = { ...process.env, NODE_ENV: 'production' };
+  await promisify(execFile)(process.execPath, [path.join(web, 'node_modules/vite/bin/vite.js'), ...args], { cwd: web, env, timeout: 180_000 });
 }

@@ -622,6 +622,7 @@ export class ClusterNode implements EngineApi {
       hasLocation: typeof cm.def.location === 'function',
       stateSchema: cm.def.stateSchema,
       messageSchema: cm.def.messageSchema,
+      level: cm.def.level?.bind(cm.def),
     }));
   }
 

@@ -412,6 +412,7 @@ export class Engine implements EngineApi, ContextHost {
       hasLocation: typeof cm.def.location === 'function',
       stateSchema: cm.def.stateSchema,
       messageSchema: cm.def.messageSchema,
+      level: cm.def.level?.bind(cm.def),
     }));
   }
 

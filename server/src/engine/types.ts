@@ -97,6 +97,8 @@ export interface ModelInfo {
   hasLocation: boolean;
   stateSchema: unknown;
   messageSchema: unknown;
+  /** the model's `level(state)`, when it declares one */
+  level?: (state: unknown) => unknown;
 }
 
 export interface IngestOptions {

@@ -8,14 +8,19 @@
  * numbers with numbers and strings with strings only. Geo conditions need a located twin: bbox edges
  * are inclusive and `west > east` crosses the antimeridian; `near` is a great-circle distance;
  * `cells` are H3 cells of any resolution, matched as `latLngToCell(lat, lng, res(cell)) == cell`.
- * EXISTS with `value: false` matches twins whose field is missing or null.
+ * EXISTS with `value: false` matches twins whose field is missing or null. `$level` is the twin's
+ * level (a Severity name, missing when normal); the other `$` fields are in field-path.ts.
  */
 import { haversineKmBetween, HextwinError } from '@hextwin/shared';
 import type { TwinView } from '../engine/types.js';
 import { fieldGetter } from './field-path.js';
+import { levelOf } from './level.js';
 import { comparable, isMissing, jsonEquals } from './values.js';
 import { inBBox, parseCell, type BBox } from './geo.js';
 import type { ModelIndex } from './model-index.js';
+
+/** The filter field that reads the twin's level (its model's `level(state)`), e.g. `{ field: "$level", op: EXISTS }`. */
+export const LEVEL_FIELD = '$level';
 
 export const FilterOps = ['EQ', 'NE', 'GT', 'GTE', 'LT', 'LTE', 'IN', 'CONTAINS', 'EXISTS'] as const;
 export type FilterOp = (typeof FilterOps)[number];
@@ -81,7 +86,7 @@ function compileNode(f: TwinFilter, index: ModelIndex, where: string, depth: num
   if (hasField || hasOp) {
     if (!hasField) throw bad(where, `op ${f.op} needs a field`);
     if (!hasOp) throw bad(where, `field ${JSON.stringify(f.field)} needs an op`);
-    parts.push(compileComparison(f.field!, f.op!, f.value, where));
+    parts.push(compileComparison(f.field!, f.op!, f.value, where, index));
   } else if (f.value !== undefined && f.value !== null) {
     throw bad(where, 'value needs a field and an op');
   }
@@ -101,11 +106,12 @@ function allOf(parts: Predicate[]): Predicate {
 
 const isPrimitive = (v: unknown): v is string | number | boolean => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-function compileComparison(field: string, op: FilterOp, value: unknown, where: string): Predicate {
+function compileComparison(field: string, op: FilterOp, value: unknown, where: string, index: ModelIndex): Predicate {
   if (typeof field !== 'string') throw bad(where, 'field must be a string');
-  let get;
+  let get: (t: TwinView) => unknown;
   try {
-    get = fieldGetter(field);
+    // $level is the model's level(state), a Severity name or missing (normal)
+    get = field === LEVEL_FIELD ? (t) => levelOf(index.level, t) : fieldGetter(field);
   } catch (e) {
     throw bad(where, (e as Error).message);
   }

@@ -8,6 +8,7 @@
  * is in now, so it costs in proportion to the live queries it can concern.
  */
 import type { TwinView } from '../engine/types.js';
+import type { LevelFn } from './level.js';
 import { FieldCatalog } from './field-catalog.js';
 import { cellKeyAt, MAX_RESOLUTION } from './geo.js';
 
@@ -47,6 +48,8 @@ export class ModelIndex {
   end = 0;
   private readonly cells = new Map<number, CellColumn>();
   readonly catalog = new FieldCatalog();
+  /** the model's `level(state)`, for `Twin.level` and `$level` in filters */
+  level: LevelFn | undefined = undefined;
   private readonly listeners = new Set<SlotListener>();
   /** resolution → packed cell → listeners of that cell */
   private readonly cellListeners = new Map<number, Map<number, Set<SlotListener>>>();

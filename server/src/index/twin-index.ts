@@ -3,8 +3,9 @@
  * answers the queries of the API (find, aggregate, hexAggregate, fields) and its live queries
  * (twin change feeds, maintained aggregates shared by identical subscriptions).
  */
-import { HextwinError } from '@hextwin/shared';
+import { HextwinError, type Severity } from '@hextwin/shared';
 import type { EngineApi } from '../engine/types.js';
+import { levelOf } from './level.js';
 import { ModelIndex } from './model-index.js';
 import { findTwinsSliced, type FindOptions, type TwinPage } from './find.js';
 import { aggregateSliced, hexAggregateSliced, type AggregateSpec, type Group, type HexAggregateSpec, type HexBin } from './aggregate.js';
@@ -59,8 +60,16 @@ export class TwinIndex {
 
   private modelIndex(model: string): ModelIndex {
     let mi = this.indexes.get(model);
-    if (!mi) this.indexes.set(model, (mi = new ModelIndex(model)));
+    if (!mi) {
+      this.indexes.set(model, (mi = new ModelIndex(model)));
+      mi.level = this.engine.models().find((m) => m.name === model)?.level;
+    }
     return mi;
+  }
+
+  /** A twin's level from its model's `level(state)`; null when normal or the model declares none. */
+  levelOf(twin: { readonly model: string; readonly state: unknown }): Severity | null {
+    return levelOf(this.indexes.get(twin.model)?.level, twin);
   }
 
   /** The index of a model; UNKNOWN_MODEL when the engine has no such model. */

@@ -123,6 +123,8 @@ export type Twin = {
   pendingCommands: Array<Scalars['JSON']['output']>;
   /** the H3 cell holding the twin at this resolution (0-15), null when the twin has no location */
   cell?: Maybe<Scalars['String']['output']>;
+  /** how alarming the twin's state is, from its model's level(state); null when normal or the model declares no level. Filter on it as the field "$level". */
+  level?: Maybe<Severity>;
 };
 
 
@@ -574,6 +576,7 @@ export type TwinResolvers<ContextType = any, ParentType extends ResolversParentT
   lastError?: Resolver<Maybe<ResolversTypes['TwinError']>, ParentType, ContextType>;
   pendingCommands?: Resolver<Array<ResolversTypes['JSON']>, ParentType, ContextType>;
   cell?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<TwinCellArgs, 'resolution'>>;
+  level?: Resolver<Maybe<ResolversTypes['Severity']>, ParentType, ContextType>;
 };
 
 export type TwinEdgeResolvers<ContextType = any, ParentType extends ResolversParentTypes['TwinEdge'] = ResolversParentTypes['TwinEdge']> = {

@@ -1,7 +1,7 @@
 /** Every GraphQL document the dashboard sends, in one place so they are easy to check against the SDL. */
 
 const ALERT_FIELDS = 'id model twinId severity title message at acknowledged data';
-const TWIN_FIELDS = 'id model state lat lng updatedAt';
+const TWIN_FIELDS = 'id model state lat lng updatedAt level';
 /** the feed also takes the twin, so the map can place an alerting twin without asking again */
 const FEED_ALERT_FIELDS = `${ALERT_FIELDS} twin { ${TWIN_FIELDS} }`;
 

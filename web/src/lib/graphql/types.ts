@@ -67,6 +67,8 @@ export interface TwinSummary {
   lat: number | null;
   lng: number | null;
   updatedAt: string | null;
+  /** what the twin's model says about its state (`level(state)`); null when normal */
+  level: Severity | null;
 }
 
 /** A twin as the inspector sees it. */

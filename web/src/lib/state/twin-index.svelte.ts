@@ -9,7 +9,7 @@ import type { Point } from 'geojson';
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
 import type { TwinSummary } from '../graphql/types.ts';
 import { FeatureDiff } from '../map/feature-diff.ts';
-import { stateLevel, type Level } from '../util/severity.ts';
+import { twinLevel, type Level } from '../util/severity.ts';
 import { twinKey } from './selection.svelte.ts';
 
 /** why a twin is on the map; it leaves once no reason is left */
@@ -119,7 +119,7 @@ export class TwinIndex {
 
   #render(e: TwinEntry): void {
     const { lat, lng } = e.twin;
-    e.level = Math.max(stateLevel(e.twin.state), this.#alertLevels.get(e.key) ?? 0) as Level;
+    e.level = Math.max(twinLevel(e.twin.level), this.#alertLevels.get(e.key) ?? 0) as Level;
     if (lat === null || lng === null || !Number.isFinite(lat) || !Number.isFinite(lng)) {
       this.#diff.remove(e.fid);
     } else {

@@ -2,19 +2,26 @@ import { describe, expect, it } from 'vitest';
 import { Reason, TwinIndex } from './twin-index.svelte.ts';
 import type { TwinSummary } from '../graphql/types.ts';
 
-const twin = (id: string, state: TwinSummary['state'] = {}, lat: number | null = 40, lng: number | null = -100): TwinSummary => ({
+const twin = (
+  id: string,
+  state: TwinSummary['state'] = {},
+  lat: number | null = 40,
+  lng: number | null = -100,
+  level: TwinSummary['level'] = null,
+): TwinSummary => ({
   id,
   model: 'gas-sensor',
   state,
   lat,
   lng,
   updatedAt: null,
+  level,
 });
 
 describe('TwinIndex', () => {
-  it('adds a located twin as a point coloured by its state', () => {
+  it('adds a located twin as a point coloured by the level its model declares', () => {
     const ix = new TwinIndex();
-    ix.upsert(twin('a', { alarmSounded: true }), Reason.Stream);
+    ix.upsert(twin('a', { alarmSounded: true }, 40, -100, 'CRITICAL'), Reason.Stream);
     const diff = ix.flush();
     expect(diff?.add).toHaveLength(1);
     expect(diff?.add?.[0]?.properties).toEqual({ level: 4, model: 'gas-sensor' });
@@ -34,7 +41,7 @@ describe('TwinIndex', () => {
     expect(ix.get('gas-sensor/a')).toBeUndefined();
   });
 
-  it('colours a twin by its open alerts when its state looks normal', () => {
+  it('colours a twin by its open alerts when its model declares no level', () => {
     const ix = new TwinIndex();
     ix.upsert(twin('a', { ppm: 10 }), Reason.Stream);
     ix.flush();

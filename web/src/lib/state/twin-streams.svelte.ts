@@ -1,14 +1,14 @@
 /**
  * Decides which `twinChanges` continuous queries feed the map, per model:
  * - a model with few twins streams all of them;
- * - a large model streams only the twins whose state says they are alerting, plus every twin
+ * - a large model streams only the twins its model declares alerting (`Twin.level`), plus every twin
  *   inside the viewport once the map is zoomed in close; the rest shows as hexagon density.
  * So 100k twins changing every second cost the browser only what is on screen and what matters.
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { TWIN_CHANGES } from '../graphql/operations.ts';
 import type { ModelInfo, TwinChange, TwinFilter } from '../graphql/types.ts';
-import { alertingFilter } from '../util/severity.ts';
+import { ALERTING_FILTER } from '../util/severity.ts';
 import { Reason, type TwinIndex } from './twin-index.svelte.ts';
 import { snapBbox, type Bbox } from '../util/bbox.ts';
 
@@ -85,7 +85,7 @@ export class TwinStreams {
   }
 
   #subscribe(model: ModelInfo, large: boolean): void {
-    const filters = large ? this.#largeFilters(model) : [null];
+    const filters = large ? this.#largeFilters() : [null];
     let entry = this.#streams.get(model.name);
     if (!entry) {
       entry = { large, streams: new Map() };
@@ -103,10 +103,9 @@ export class TwinStreams {
     }
   }
 
-  #largeFilters(model: ModelInfo): (TwinFilter | null)[] {
-    const out: (TwinFilter | null)[] = [];
-    const alerting = alertingFilter(model.fields);
-    if (alerting) out.push(alerting);
+  #largeFilters(): (TwinFilter | null)[] {
+    // the twins whose model declares them alerting, whatever the model's own field names
+    const out: (TwinFilter | null)[] = [ALERTING_FILTER];
     const v = this.#viewport;
     if (v && v.zoom >= DETAIL_ZOOM) out.push({ within: { bbox: snapBbox(v.bbox) } });
     return out;

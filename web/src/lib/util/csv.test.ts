@@ -4,8 +4,8 @@ import { twinsToCsv } from './csv.ts';
 describe('twinsToCsv', () => {
   it('writes one column per state path across all twins', () => {
     const csv = twinsToCsv([
-      { model: 'truck', id: 't1', lat: 1, lng: 2, updatedAt: null, state: { speedKph: 80, driver: { name: 'Ann' } } },
-      { model: 'truck', id: 't2', lat: null, lng: null, updatedAt: null, state: { status: 'stalled' } },
+      { model: 'truck', id: 't1', lat: 1, lng: 2, updatedAt: null, level: null, state: { speedKph: 80, driver: { name: 'Ann' } } },
+      { model: 'truck', id: 't2', lat: null, lng: null, updatedAt: null, level: null, state: { status: 'stalled' } },
     ]);
     const [head, a, b] = csv.trim().split('\r\n');
     expect(head).toBe('model,id,lat,lng,updatedAt,state.driver.name,state.speedKph,state.status');
@@ -14,7 +14,7 @@ describe('twinsToCsv', () => {
   });
 
   it('quotes commas, quotes and line breaks, and writes arrays as JSON', () => {
-    const csv = twinsToCsv([{ model: 'm', id: 'a,"b"', lat: null, lng: null, updatedAt: null, state: { list: [1, 2], note: 'x\ny' } }]);
+    const csv = twinsToCsv([{ model: 'm', id: 'a,"b"', lat: null, lng: null, updatedAt: null, level: null, state: { list: [1, 2], note: 'x\ny' } }]);
     expect(csv).toContain('"a,""b"""');
     expect(csv).toContain('"[1,2]"');
     expect(csv).toContain('"x\ny"');

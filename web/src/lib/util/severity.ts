@@ -1,8 +1,8 @@
 /**
- * Severity levels as the map colours them, and how a twin's own state says it is alerting.
+ * Severity levels as the map colours them; a twin's own level comes from its model (`Twin.level`).
  * Levels: 0 normal, then one per alert Severity (INFO 1 … CRITICAL 4).
  */
-import type { FieldInfo, JSONObject, Severity, TwinFilter } from '../graphql/types.ts';
+import type { Severity, TwinFilter } from '../graphql/types.ts';
 
 export const Level = { Normal: 0, Info: 1, Warning: 2, Error: 3, Critical: 4 } as const;
 export type Level = (typeof Level)[keyof typeof Level];
@@ -17,64 +17,10 @@ export function severityRank(s: Severity): number {
   return LEVEL_OF_SEVERITY[s];
 }
 
-/** status / condition values that mean trouble, with the level they deserve */
-const WORD_LEVELS: Record<string, Level> = {
-  minor: 1,
-  exposed: 2,
-  moderate: 2,
-  unreachable: 2,
-  offline: 1,
-  stopped: 0,
-  stalled: 2,
-  offroute: 2,
-  speeding: 2,
-  warning: 2,
-  error: 3,
-  positive: 4,
-  severe: 4,
-  critical: 4,
-  alarm: 4,
-};
-
-/**
- * The level a twin's state shows by itself, from the fields the sample models use
- * (`alertLevel`, `alarmSounded`, `limitExceeded`, `condition`, `status`). Unknown shapes are normal.
- */
-export function stateLevel(state: JSONObject): Level {
-  let level: Level = 0;
-  const raise = (l: Level): void => {
-    if (l > level) level = l;
-  };
-  const alertLevel = state.alertLevel;
-  if (typeof alertLevel === 'number' && alertLevel > 0) raise(alertLevel >= 10 ? 4 : alertLevel >= 4 ? 2 : 1);
-  if (state.alarmSounded === true) raise(4);
-  else if (state.limitExceeded === true) raise(2);
-  for (const key of ['condition', 'status'] as const) {
-    const word = state[key];
-    if (typeof word === 'string') raise(WORD_LEVELS[word.toLowerCase()] ?? 0);
-  }
-  return level;
+/** The map level of a twin from its `Twin.level` (what its model's `level(state)` says); null is normal. */
+export function twinLevel(level: Severity | null | undefined): Level {
+  return level ? LEVEL_OF_SEVERITY[level] : Level.Normal;
 }
 
-/**
- * A filter selecting the twins of a model whose state says they are alerting, built from the
- * fields the server has seen on that model; null when the model has none of the known fields.
- */
-export function alertingFilter(fields: readonly FieldInfo[]): TwinFilter | null {
-  const names = new Set(fields.map((f) => f.name));
-  const or: TwinFilter[] = [];
-  if (names.has('alertLevel')) or.push({ field: 'alertLevel', op: 'GT', value: 0 });
-  if (names.has('alarmSounded')) or.push({ field: 'alarmSounded', op: 'EQ', value: true });
-  if (names.has('limitExceeded')) or.push({ field: 'limitExceeded', op: 'EQ', value: true });
-  for (const key of ['condition', 'status']) {
-    if (names.has(key)) {
-      const words = Object.entries(WORD_LEVELS)
-        .filter(([, l]) => l >= 2)
-        .map(([w]) => w);
-      // the models use camelCase words (offRoute): match the spelling they send too
-      or.push({ field: key, op: 'IN', value: [...words, 'offRoute'] });
-    }
-  }
-  if (or.length === 0) return null;
-  return or.length === 1 ? (or[0] ?? null) : { or };
-}
+/** The twins of any model whose model says they are alerting: `Twin.level` set. */
+export const ALERTING_FILTER: TwinFilter = { field: '$level', op: 'EXISTS' };

@@ -19,6 +19,7 @@ export const Twin: TwinResolvers<GqlContext> = {
     checkResolution(resolution);
     return t.lat === undefined || t.lng === undefined ? null : latLngToCell(t.lat, t.lng, resolution);
   },
+  level: (t, _a, { index }) => index.levelOf(t),
 };
 
 export const Alert: AlertResolvers<GqlContext> = {
