@@ -2,6 +2,7 @@
 import { HextwinError } from '@hextwin/shared';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { natsSettings, type NatsSettings } from './cluster/nats-settings.js';
 
 export interface Config {
   port: number;
@@ -36,6 +37,8 @@ export interface Config {
   alertWebhooks: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
+  /** cluster: NATS_REPLICAS, credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY_SEED[_FILE]) and TLS (NATS_TLS_*) */
+  nats: NatsSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -93,5 +96,6 @@ export function loadConfig(env: Env = process.env): Config {
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: env.ALERT_WEBHOOKS || undefined,
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
+    nats: natsSettings(env),
   };
 }
