@@ -16,7 +16,12 @@ export async function eventually<T>(what: string, value: () => T | Promise<T>, c
 }
 
 /** A node with its own metrics registry; `prefix` keeps each test's streams apart on a shared nats-server. */
-export function clusterNode(natsUrl: string, nodeId: string, models: ModelDefinition[], extra: Partial<ClusterNodeOptions> = {}): ClusterNode & { registry: Registry } {
+export function clusterNode(
+  natsUrl: string,
+  nodeId: string,
+  models: ModelDefinition[],
+  extra: Partial<ClusterNodeOptions> = {},
+): ClusterNode & { registry: Registry } {
   const registry = new Registry();
   const node = new ClusterNode({ natsUrl, nodeId, models, logger: pino({ level: 'silent' }), registry, nodeTtlMs: 2_000, checkpointMs: 200, ...extra });
   return Object.assign(node, { registry });
