@@ -2,6 +2,7 @@
 import { HextwinError } from '@hextwin/shared';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { natsSettings, type NatsSettings } from './cluster/nats-settings.js';
 
 export interface Config {
   port: number;
@@ -43,6 +44,8 @@ export interface Config {
   modelTimeoutMs: number;
   /** ms a synchronous model call may hold the event loop before the watchdog quarantines the twin and ends the process (0: off) */
   modelWatchdogMs: number;
+  /** cluster: NATS_REPLICAS, credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY_SEED[_FILE]) and TLS (NATS_TLS_*) */
+  nats: NatsSettings;
   /** GraphQL abuse limits (GRAPHQL_* variables; see docs/SECURITY.md) */
   graphql: GraphqlLimits;
 }
@@ -141,5 +144,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxSubscriptionsPerKey: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_KEY', 500, 1, 1_000_000),
       rateLimit: int(env, 'GRAPHQL_RATE_LIMIT', 300, 0, 100_000_000),
     },
+    nats: natsSettings(env),
   };
 }

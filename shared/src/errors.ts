@@ -36,6 +36,8 @@ export const ErrorCodes = {
   STORE_FAILED: { status: 500, message: 'The state store failed to write.' },
   CLUSTER_UNAVAILABLE: { status: 503, message: 'The cluster cannot take or answer this right now; retry shortly.' },
   CONFIG_INVALID: { status: 500, message: 'A configuration value is not valid.' },
+  NATS_AUTH_FAILED: { status: 500, message: "The NATS server refused this node's credentials." },
+  NODE_ID_IN_USE: { status: 500, message: 'Another live node of the cluster has this NODE_ID.' },
   INTERNAL: { status: 500, message: 'Unexpected error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -97,6 +97,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
         maxQueued: config.maxQueued,
         baseDir: config.modelsDir ?? process.cwd(),
         nodeTtlMs: config.clusterNodeTtlMs,
+        nats: config.nats,
       })
     : undefined;
   const engine: HostedEngine =
