@@ -36,7 +36,29 @@ export interface Config {
   alertWebhooks: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
+  /** Host names accepted besides loopback names, IP literals and HOST (lower case; '*' accepts any) */
+  allowedHosts: string[];
+  /** origins (scheme://host[:port]) allowed besides the server's own; '*' allows any */
+  allowedOrigins: string[];
+  /** development only: without AUTH_FILE, every caller is an anonymous admin (loopback only) */
+  authAnonymous: boolean;
+  /** the admin token used without AUTH_FILE instead of one generated into DATA_DIR */
+  adminToken: string | undefined;
+  /** messages a second per API key across all its connections, 0 = unlimited */
+  keyRateLimit: number;
+  /** open connections at most (HTTP, WebSocket) in total, and per API key */
+  maxConnections: number;
+  maxConnectionsPerKey: number;
 }
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+const WILDCARD_HOSTS = ['0.0.0.0', '::', '[::]'];
 
 type Env = Record<string, string | undefined>;
 
@@ -61,6 +83,13 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   }
   if (!protocols.includes(u.protocol)) throw new HextwinError('CONFIG_INVALID', `${name} must use ${protocols.join(' or ')}, got ${u.protocol}`);
   return raw;
+}
+
+function adminToken(env: Env): string | undefined {
+  const t = env.ADMIN_TOKEN;
+  if (!t) return undefined;
+  if (t.length < 16 || /\s/.test(t)) throw new HextwinError('CONFIG_INVALID', 'ADMIN_TOKEN must be at least 16 characters without spaces');
+  return t;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -93,5 +122,22 @@ export function loadConfig(env: Env = process.env): Config {
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: env.ALERT_WEBHOOKS || undefined,
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
+    // binding every interface means answering to names we cannot know: any Host unless listed
+    allowedHosts: env.ALLOWED_HOSTS ? list(env, 'ALLOWED_HOSTS') : WILDCARD_HOSTS.includes(host) ? ['*'] : [],
+    allowedOrigins: list(env, 'ALLOWED_ORIGINS').map((o) => {
+      if (o === '*') return o;
+      try {
+        const u = new URL(o);
+        if (u.origin !== 'null') return u.origin;
+      } catch {
+        // reported below
+      }
+      throw new HextwinError('CONFIG_INVALID', `ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an origin such as https://ops.example.com`);
+    }),
+    authAnonymous: env.AUTH_ANONYMOUS === '1',
+    adminToken: adminToken(env),
+    keyRateLimit: int(env, 'KEY_RATE_LIMIT', 500_000, 0, 100_000_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 10_000, 1, 10_000_000),
+    maxConnectionsPerKey: int(env, 'MAX_CONNECTIONS_PER_KEY', 1_000, 1, 10_000_000),
   };
 }

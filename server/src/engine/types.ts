@@ -93,6 +93,7 @@ export interface ModelInfo {
 
 export interface IngestOptions {
   source?: SourceRef;
+  validated?: boolean;
 }
 
 /**
