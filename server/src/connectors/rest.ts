@@ -167,7 +167,7 @@ export class RestConnector implements Connector {
     if (coded.code === 'RATE_LIMITED') headers['retry-after'] = String(Math.max(1, Math.ceil(Number(coded.details?.retryAfterMs ?? 1000) / 1000)));
     else if (coded.code === 'OVERLOADED') headers['retry-after'] = '1';
     else if (coded.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
-    else if (coded.code === 'PAYLOAD_TOO_LARGE' && !req.complete) {
+    else if ((coded.code === 'PAYLOAD_TOO_LARGE' || coded.code === 'UNSUPPORTED_MEDIA_TYPE') && !req.complete) {
       headers.connection = 'close';
       abandonBody(req);
     }
