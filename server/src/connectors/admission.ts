@@ -90,7 +90,8 @@ export class Admission {
   admit(lane: Lane, envelopes: Envelope[], now = performance.now()): void {
     const l = lane as OpenLane;
     const { maxBatch } = this.config;
-    if (envelopes.length > maxBatch) throw new HextwinError('TOO_MANY_MESSAGES', `${envelopes.length} messages in one request; at most ${maxBatch} (MAX_BATCH)`);
+    if (envelopes.length > maxBatch)
+      throw new HextwinError('TOO_MANY_MESSAGES', `${envelopes.length} messages in one request; at most ${maxBatch} (MAX_BATCH)`);
     checkWriteScope(l.principal, envelopes);
     this.takeRate(l, envelopes.length, now);
     this.engine.validate(envelopes);
@@ -112,11 +113,15 @@ export class Admission {
   private takeRate(l: OpenLane, n: number, now: number): void {
     if (n === 0) return;
     const conn = l.bucket;
-    if (conn && !conn.take(n, now)) throw rateLimited(`more than ${this.config.rateLimit} messages a second on this connection (RATE_LIMIT)`, conn.waitMs(n, now));
+    if (conn && !conn.take(n, now))
+      throw rateLimited(`more than ${this.config.rateLimit} messages a second on this connection (RATE_LIMIT)`, conn.waitMs(n, now));
     const key = l.key.bucket;
     if (key && !key.take(n, now)) {
       conn?.refund(n);
-      throw rateLimited(`more than ${this.config.keyRateLimit} messages a second for key "${l.principal.name}" across its connections (KEY_RATE_LIMIT)`, key.waitMs(n, now));
+      throw rateLimited(
+        `more than ${this.config.keyRateLimit} messages a second for key "${l.principal.name}" across its connections (KEY_RATE_LIMIT)`,
+        key.waitMs(n, now),
+      );
     }
   }
 }

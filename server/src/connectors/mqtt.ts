@@ -266,7 +266,9 @@ export class MqttConnector implements Connector {
     if (!key) return Promise.resolve(this.refuse(undefined, new HextwinError('INVALID_ID', `not a telemetry topic: ${topic}`)));
     const max = this.ctx.config.maxBodyBytes;
     if (payload.length > max)
-      return Promise.resolve(this.refuse(key, new HextwinError('PAYLOAD_TOO_LARGE', `${topic}: the payload is ${payload.length} bytes; at most ${max} (MAX_BODY_BYTES)`)));
+      return Promise.resolve(
+        this.refuse(key, new HextwinError('PAYLOAD_TOO_LARGE', `${topic}: the payload is ${payload.length} bytes; at most ${max} (MAX_BODY_BYTES)`)),
+      );
     if (nestsDeeperThan(payload))
       return Promise.resolve(this.refuse(key, new HextwinError('INVALID_MESSAGE', `${topic}: the payload nests more than ${MAX_JSON_DEPTH} levels deep`)));
     let message: JsonValue;

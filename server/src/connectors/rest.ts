@@ -188,7 +188,10 @@ function requireJsonBody(req: IncomingMessage, bulk: boolean): void {
   }
   const media = type.split(';', 1)[0]!.trim().toLowerCase();
   if (media === 'application/json' || (bulk && media === 'application/x-ndjson')) return;
-  throw new HextwinError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(media)} is not accepted; send application/json${bulk ? ' or application/x-ndjson' : ''}`);
+  throw new HextwinError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `content-type ${JSON.stringify(media)} is not accepted; send application/json${bulk ? ' or application/x-ndjson' : ''}`,
+  );
 }
 
 function decodeId(raw: string): string {
