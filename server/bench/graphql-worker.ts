@@ -73,6 +73,7 @@ async function main() {
       DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       MAX_QUEUED: '2000000',
+      AUTH_ANONYMOUS: '1',
       ...(process.env.CHECKPOINT_MS ? { CHECKPOINT_MS: process.env.CHECKPOINT_MS } : {}),
     }),
   };

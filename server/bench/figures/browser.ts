@@ -36,7 +36,7 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
   const tsx = import.meta.resolve('tsx');
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsx, path.join(repoRoot, 'server/src/main.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn', AUTH_ANONYMOUS: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;

@@ -51,6 +51,8 @@ export async function spawnServer(opts: { modelsDir: string; env?: Record<string
       LOG_LEVEL: 'error',
       HEXTWIN_SAMPLE_MODELS: '0',
       MODELS_DIR: opts.modelsDir,
+      // the load clients send no key: the development mode without authentication (loopback only)
+      ...(opts.env?.AUTH_FILE ? {} : { AUTH_ANONYMOUS: '1' }),
       ...opts.env,
     },
     stdio: ['ignore', opts.stdio ?? 'ignore', 'pipe'],
