@@ -4,27 +4,14 @@
  * resolution 5, and the end-to-end latency from a device message entering the server to its alert
  * arriving on a graphql-ws subscriber, at 10,000 msgs/s and at half the sustainable ingest rate.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Bench, Figure } from '../bench.js';
 import { Floor } from '../floors.js';
 import { short } from '../lib/measure.js';
+import { runWorker as run } from '../lib/worker.js';
 
 type Results = Record<string, number>;
 
-function runWorker(twins: number, quick: boolean): Promise<Results> {
-  const worker = fileURLToPath(new URL('../graphql-worker.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', worker, String(twins), quick ? 'quick' : 'full'], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`graphql worker exited with ${code}`))));
-  });
-}
+const runWorker = (twins: number, quick: boolean) => run<Results>(new URL('../graphql-worker.ts', import.meta.url), [String(twins), quick ? 'quick' : 'full']);
 
 const figure: Figure = {
   name: 'graphql',
