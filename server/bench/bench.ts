@@ -12,7 +12,10 @@ export interface FigureReport {
   value: number;
   /** "msgs/s", "ms", "bytes/twin"; in --quick runs say what was smaller: "msgs/s (100k twins)" */
   unit: string;
-  /** name of the floor figure this one compares to, e.g. "floor.parse-lookup-update" */
+  /**
+   * name of the floor figure this one compares to, e.g. "floor.parse-lookup-update", or of a peer
+   * reported earlier in the same run (a figure of another system under the same load)
+   */
   floor?: string;
   /** what we aim for, in words: "ratio >= 0.8", "<= 100 ms" */
   goal?: string;

@@ -51,6 +51,8 @@ async function main(): Promise<number> {
   const results: FigureResult[] = [];
   const failures: { figure: string; error: string }[] = [];
   const floorValues = new Map<string, number>();
+  // every value reported so far: a figure may be quoted against a peer measured earlier in the run
+  const measured = new Map<string, number>();
   const startedAt = new Date();
   const t0 = performance.now();
   const note = (text: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
@@ -69,7 +71,8 @@ async function main(): Promise<number> {
       report(r: FigureReport) {
         if (!Number.isFinite(r.value)) throw new Error(`${figure.name} reported ${r.name} = ${r.value}`);
         if (isFloor) floorValues.set(r.name, r.value);
-        const floorValue = r.floor === undefined ? undefined : floorValues.get(r.floor);
+        measured.set(r.name, r.value);
+        const floorValue = r.floor === undefined ? undefined : measured.get(r.floor);
         const result: FigureResult = {
           name: r.name,
           value: Number(r.value.toPrecision(6)),
