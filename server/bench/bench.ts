@@ -33,6 +33,10 @@ export interface Bench {
 
 export interface Figure {
   readonly name: string;
+  /** the floors its reports compare to: `--only` runs them too, so that ratios are never missing */
+  readonly floors?: readonly string[];
+  /** for a floor figure: the floor names it reports, when they are not just its own name */
+  readonly provides?: readonly string[];
   run(b: Bench): Promise<void>;
 }
 

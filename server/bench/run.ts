@@ -3,7 +3,8 @@
  * bench/figures/*.ts, prints one JSON line per figure on stdout
  * (`{"name","value","unit","floor","ratio","goal"}`), progress and a table at the end on stderr, and
  * writes the results to .bench/results-<timestamp>.json at the workspace root.
- * `--only` runs the floors and figures whose name contains TEXT (or any of a comma-separated list);
+ * `--only` runs the floors and figures whose name contains TEXT (or any of a comma-separated list),
+ * and the floors those figures name in `floors`;
  * `--figures DIR` loads the figure files from DIR instead of bench/figures; `--out DIR` writes the
  * results file there.
  * Exits 1 when a figure failed (threw or ran out of time); slow figures are figures, not failures.
@@ -59,7 +60,10 @@ async function main(): Promise<number> {
   stopChildrenOnExit(note);
 
   const figureDir = values.figures ? path.resolve(values.figures) : path.join(here, 'figures');
-  const figures = [...floors, ...(await loadFigures(figureDir))].filter((f) => !wanted || wanted.some((w) => f.name.includes(w)));
+  const picked = (f: Figure) => !wanted || wanted.some((w) => f.name.includes(w));
+  const chosen = (await loadFigures(figureDir)).filter(picked);
+  const needed = new Set(chosen.flatMap((f) => f.floors ?? []));
+  const figures = [...floors.filter((f) => picked(f) || (f.provides ?? [f.name]).some((n) => needed.has(n))), ...chosen];
   note(`${quick ? 'quick run' : 'full run'}: ${figures.length} figure files, node ${process.version}, ${cpus().length} cores`);
 
   for (const figure of figures) {

@@ -110,6 +110,7 @@ async function waitBalanced(node: Proc, members: number, ms: number): Promise<vo
 
 export default {
   name: 'cluster',
+  floors: [Floor.httpBatch100],
   async run(b: Bench) {
     if (!natsServerInstalled()) {
       b.progress('cluster: nats-server is not installed; skipping the cluster figures');

@@ -15,6 +15,7 @@ import { longestTask } from '../lib/scrape.js';
 
 const figure: Figure = {
   name: 'connectors',
+  floors: [Floor.parseLookupUpdateBatch100, Floor.httpBatch100, Floor.httpSingle],
   async run(b: Bench) {
     const twins = b.quick ? 100_000 : 1_000_000;
     const ms = b.quick ? 3_000 : 10_000;

@@ -11,6 +11,7 @@ const runWorker = (twins: number, messages: number) =>
 
 export default {
   name: 'engine',
+  floors: [Floor.parseLookupUpdateBatch100, Floor.memoryPerTwin],
   async run(b: Bench) {
     const twins = b.quick ? 100_000 : 1_000_000;
     const label = b.quick ? '100k' : '1M';

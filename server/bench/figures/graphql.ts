@@ -16,6 +16,7 @@ const runWorker = (twins: number, quick: boolean) => run<Results>(new URL('../gr
 
 const figure: Figure = {
   name: 'graphql',
+  floors: [Floor.filterScan, Floor.h3GroupRes5, Floor.parseLookupUpdateBatch100],
   async run(b: Bench) {
     const n = b.quick ? 100_000 : 1_000_000;
     const tw = short(n);
