@@ -70,6 +70,11 @@ const note = (t: string) => process.stderr.write(`  graphql: ${t}\n`);
 
 async function main() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-gql-'));
+  // stopped by the bench (its figure failed, or SIGINT): leave no data directory behind
+  process.once('SIGTERM', () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(143);
+  });
   const config = {
     ...loadConfig({
       PORT: '0',
