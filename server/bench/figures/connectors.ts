@@ -11,7 +11,7 @@ import { envelopeBatches, mqttIngestRate, restBulkRun, restLatency, restSingleRu
 import { startBenchServer, startMosquitto } from '../connectors/processes.js';
 import { cpuDuring, microsPer } from '../lib/proc-cpu.js';
 import type { HttpRun } from '../lib/raw-clients.js';
-import { longestTask } from '../lib/scrape.js';
+import { checkpointed, longestTask } from '../lib/scrape.js';
 
 const figure: Figure = {
   name: 'connectors',
@@ -30,8 +30,10 @@ const figure: Figure = {
       await wsIngestRate(server.port, batches, 100, 2, 32, b.quick ? 2_000 : 5_000);
 
       // CPU per message: the server process's user + system time over a run (until the last ack)
-      // over the messages acknowledged in it; the longest task: the server's gauge over the run
+      // over the messages acknowledged in it, after the checkpoint of what came before (so no
+      // earlier run is charged to it); the longest task: the server's gauge over the run
       const measured = async <T>(name: string, load: () => Promise<T>, messages: (r: T) => number, what: string): Promise<T> => {
+        await checkpointed(server.url);
         await longestTask(server.url);
         const { result, cpu } = await cpuDuring([server.pid], load);
         const longest = await longestTask(server.url);

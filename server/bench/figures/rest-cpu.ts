@@ -4,7 +4,8 @@
  * same load: pre-built requests from 64 keep-alive connections, 100 messages a request and one.
  * CPU per message = user + system CPU time of the server's processes over the run (/proc/PID/stat;
  * for the peer its node process plus redis-server) / messages answered 202. Each system first gets
- * one message for every twin, so both hold N twins when measured. The peer runs first, so that
+ * one message for every twin, so both hold N twins when measured (hextwin's checkpoint of them is
+ * waited for; the checkpoints of the run's own changes count). The peer runs first, so that
  * hextwin's figure can be quoted as a ratio to it (goal: at most half the peer's CPU).
  */
 import type { Bench, Figure } from '../bench.js';
@@ -14,7 +15,7 @@ import { short } from '../lib/measure.js';
 import { cpuDuring, microsPer } from '../lib/proc-cpu.js';
 import { httpPost, rawHttpRun, type HttpRun } from '../lib/raw-clients.js';
 import { REDIS_FSYNC, redisInstalled } from '../lib/redis.js';
-import { longestTask } from '../lib/scrape.js';
+import { checkpointed, longestTask } from '../lib/scrape.js';
 import { messageDocs, twinId, type TelemetryMessage } from '../lib/twins.js';
 import { startRedisRestPeer } from '../peers/redis-rest.js';
 
@@ -57,11 +58,24 @@ interface Measured {
   messages: number;
 }
 
-async function measure(port: number, pids: number[], shape: Shape, ms: number, beforeRun?: () => Promise<unknown>): Promise<Measured> {
+/**
+ * A warm-up of the shape, then the measured run. `settle` runs before the warm-up (hextwin: its
+ * checkpoint of what came before, so that no earlier run's work is charged to this one; the
+ * warm-up's own changes then stand in for the run's changes left for after it), `beforeRun` right
+ * before the run.
+ */
+async function measure(
+  port: number,
+  pids: number[],
+  shape: Shape,
+  ms: number,
+  hooks: { settle?: () => Promise<unknown>; beforeRun?: () => Promise<unknown> } = {},
+): Promise<Measured> {
   const requests = shape.requests(port);
+  await hooks.settle?.();
   // a short warm-up of this request shape (JIT, connections), not measured
   await rawHttpRun(port, requests, CONNECTIONS, { ms: Math.min(1_000, ms / 4) });
-  await beforeRun?.();
+  await hooks.beforeRun?.();
   const { result, cpu } = await cpuDuring(pids, () => rawHttpRun(port, requests, CONNECTIONS, { ms }));
   return { run: result, cpu, messages: result.accepted * shape.perRequest };
 }
@@ -79,7 +93,7 @@ const figure: Figure = {
       return;
     }
     const twins = b.quick ? 100_000 : 1_000_000;
-    const ms = b.quick ? 3_000 : 8_000;
+    const ms = b.quick ? 2_000 : 8_000;
     const tw = short(twins);
     const list = shapes(twins);
     const load = (s: Shape) => `${CONNECTIONS} connections × ${s.perRequest} msg${s.perRequest > 1 ? 's' : ''} a request, ${tw} twins`;
@@ -113,7 +127,7 @@ const figure: Figure = {
       for (const s of list) {
         b.progress(`hextwin, ${s.key}`);
         // scraping before the run starts the longest-task window afresh
-        const m = await measure(server.port, [server.pid], s, ms, () => longestTask(server.url));
+        const m = await measure(server.port, [server.pid], s, ms, { settle: () => checkpointed(server.url), beforeRun: () => longestTask(server.url) });
         const longest = await longestTask(server.url);
         b.report({
           name: `rest-cpu.hextwin-${s.key}`,

@@ -1,7 +1,7 @@
 /**
  * A redis-server of the bench's own, for the durable REST + Redis peer: a free loopback port, a
  * temp directory, the append-only file fsynced before every reply (`--appendfsync always`), no RDB
- * snapshots; stopped by PID. (The machine's own Redis on 6379 may keep nothing on disk.)
+ * snapshots and no AOF rewrites; stopped by PID. (The machine's own Redis on 6379 may keep nothing on disk.)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,22 +35,9 @@ function pong(port: number): Promise<boolean> {
 export async function startRedis(): Promise<RedisProcess> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--appendonly',
-    'yes',
-    '--appendfsync',
-    REDIS_FSYNC,
-    '--save',
-    '',
-    '--daemonize',
-    'no',
-  ];
+  // no RDB snapshots and no AOF rewrites: both run in a forked child whose CPU the figure would not see
+  const durability = ['--appendonly', 'yes', '--appendfsync', REDIS_FSYNC, '--save', '', '--auto-aof-rewrite-percentage', '0'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--daemonize', 'no', ...durability];
   const child = trackChild(spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }), `redis-server on port ${port}`, () =>
     rmSync(dir, { recursive: true, force: true }),
   );
