@@ -48,7 +48,7 @@ const figure: Figure = {
     const e2e = (key: 'e2e10k' | 'e2eHalf', name: string, rate: string, goal: string) => {
       const v = (k: string) => r[`${key}.${k}`]!;
       const alerts = `${v('samples')} of ${v('alarms')} alerts${v('lost') > 0 ? `, ${v('lost')} lost` : ''}${v('refused') > 0 ? `, ${v('refused')} msgs refused` : ''}`;
-      const checkpoints = `${v('checkpoints')} checkpoint${v('checkpoints') === 1 ? '' : 's'} in the window${v('forced') ? ' (one started by the bench)' : ''}, ${v('checkpointMs').toFixed(0)} ms each`;
+      const checkpoints = `${v('checkpoints')} checkpoint${v('checkpoints') === 1 ? '' : 's'} in the window${v('forced') ? ' (one started by the bench halfway)' : ''}, ${v('checkpointMs').toFixed(0)} ms each`;
       const where = `message due -> alert on graphql-ws, ${rate}, ${tw} twins`;
       b.report({ name: `graphql.alert-e2e-${name}.p50`, value: v('p50'), unit: `ms (${where}, ${alerts})` });
       b.report({ name: `graphql.alert-e2e-${name}.p99`, value: v('p99'), unit: `ms (${where}, ${checkpoints})`, goal });

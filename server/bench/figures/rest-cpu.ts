@@ -55,6 +55,7 @@ function creation(port: number, twins: number): Buffer[] {
 interface Measured {
   run: HttpRun;
   cpu: number[];
+  system: number[];
   messages: number;
 }
 
@@ -76,8 +77,8 @@ async function measure(
   // a short warm-up of this request shape (JIT, connections), not measured
   await rawHttpRun(port, requests, CONNECTIONS, { ms: Math.min(1_000, ms / 4) });
   await hooks.beforeRun?.();
-  const { result, cpu } = await cpuDuring(pids, () => rawHttpRun(port, requests, CONNECTIONS, { ms }));
-  return { run: result, cpu, messages: result.accepted * shape.perRequest };
+  const { result, cpu, system } = await cpuDuring(pids, () => rawHttpRun(port, requests, CONNECTIONS, { ms }));
+  return { run: result, cpu, system, messages: result.accepted * shape.perRequest };
 }
 
 const refusals = (r: HttpRun) => {
@@ -132,7 +133,7 @@ const figure: Figure = {
         b.report({
           name: `rest-cpu.hextwin-${s.key}`,
           value: microsPer(m.cpu[0]!, m.messages),
-          unit: `µs CPU/durable msg (server process, ${load(s)}${refusals(m.run)})`,
+          unit: `µs CPU/durable msg (server process, of it ${microsPer(m.system[0]!, m.messages).toFixed(1)} system, ${load(s)}${refusals(m.run)})`,
           floor: `rest-cpu.peer-${s.key}`,
           goal: 'ratio <= 0.5 (half the REST + Redis peer)',
         });

@@ -14,19 +14,30 @@ function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** User + system CPU seconds a process has used so far, all its threads together (fields 14 and 15 of /proc/PID/stat). */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process has used so far, all its threads together (fields 14 and 15 of /proc/PID/stat). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // the command name may hold spaces: fields are counted from after its closing parenthesis
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  return { user: Number(fields[11]) / clockTicks(), system: Number(fields[12]) / clockTicks() };
 }
 
-/** CPU seconds the processes `pids` spent, each, while `work` ran. */
-export async function cpuDuring<T>(pids: number[], work: () => Promise<T>): Promise<{ result: T; cpu: number[] }> {
-  const before = pids.map(cpuSeconds);
+/** User + system CPU seconds a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
+}
+
+/** CPU seconds the processes `pids` spent, each (user + system, and the system part), while `work` ran. */
+export async function cpuDuring<T>(pids: number[], work: () => Promise<T>): Promise<{ result: T; cpu: number[]; system: number[] }> {
+  const before = pids.map(cpuTimes);
   const result = await work();
-  return { result, cpu: pids.map((p, i) => cpuSeconds(p) - before[i]!) };
+  const after = pids.map(cpuTimes);
+  return {
+    result,
+    cpu: after.map((a, i) => a.user + a.system - before[i]!.user - before[i]!.system),
+    system: after.map((a, i) => a.system - before[i]!.system),
+  };
 }
 
 /** µs of CPU per message, from CPU seconds and a count. */
