@@ -14,14 +14,14 @@ export async function sample(url: string, name: string): Promise<number> {
 export const longestTask = (url: string) => sample(url, 'hextwin_event_loop_longest_task_seconds');
 
 /**
- * Resolves once the server has finished a checkpoint that began after this call (or after
- * `ms`): twins created by a warm-up are then on disk, and their checkpoint is not charged to the
- * run that follows. One that was already running when called counts; it took most of them.
+ * Resolves once the server has finished a checkpoint that began after this call (the second to
+ * finish from now: the first may have begun before), or after `ms`: what earlier runs changed is
+ * then on disk, and its checkpoint is not charged to the run that follows.
  */
 export async function checkpointed(url: string, ms = 60_000): Promise<void> {
   const before = await sampleSum(url, 'hextwin_checkpoint_seconds_count');
   const deadline = Date.now() + ms;
-  while ((await sampleSum(url, 'hextwin_checkpoint_seconds_count')) <= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((await sampleSum(url, 'hextwin_checkpoint_seconds_count')) < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** A labelled or unlabelled sample summed over its label sets (a histogram's `_count`, say); 0 when missing. */
