@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnServer, stopChild } from '../lib/child.js';
-import { envelopeBatches, restSingleRate, wsIngestRate } from './load.js';
+import { envelopeBatches, restSingleRun, wsIngestRate } from './load.js';
 
 const seconds = Number(process.argv[2] ?? 5);
 const TICKS = 100; // USER_HZ on Linux
@@ -42,7 +42,7 @@ try {
     const c = cpuMs(child.pid!) - c0;
     console.log(`${name}: ${n} messages, server CPU ${c.toFixed(0)} ms, ${((c * 1000) / n).toFixed(2)} µs/message`);
   };
-  await run('REST, 1 message/request, 16 connections', () => restSingleRate(port, 10_000, 16, seconds * 1000));
+  await run('REST, 1 message/request, 16 connections', () => restSingleRun(port, 10_000, 16, seconds * 1000));
   await run('WebSocket, 100 messages/frame, 4 connections', () => wsIngestRate(port, batches, 100, 4, 8, seconds * 1000));
 } finally {
   await stopChild(child);

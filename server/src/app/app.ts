@@ -22,6 +22,7 @@ import { Router } from './router.js';
 import { sendError } from './http-errors.js';
 import { HttpGuard, setSecurityHeaders } from './http-guard.js';
 import { healthFeature } from './health.js';
+import { loopMonitorFeature } from './loop-monitor.js';
 import { dashboardFeature } from './dashboard.js';
 import { graphqlFeature } from '../api/graphql/feature.js';
 import { simulatorFeature } from '../simulator/feature.js';
@@ -203,7 +204,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   });
 
   const handles: FeatureHandle[] = [];
-  for (const f of [healthFeature(checks), ...(opts.features ?? features)]) {
+  for (const f of [healthFeature(checks), loopMonitorFeature, ...(opts.features ?? features)]) {
     const h = await f.start(context);
     if (h) handles.push(h);
   }
