@@ -8,6 +8,7 @@
  * refusal is a coded HextwinError; back-pressure (`overloaded`, `whenAccepting`) is the engine's,
  * each connector applies it in its own way (REST refuses, WebSocket stops reading, MQTT holds acks).
  */
+import type { RawBatch } from '../store/raw-batch.js';
 import { HextwinError } from '@hextwin/shared';
 import type { Principal } from '../auth/auth.js';
 import type { Config } from '../config.js';
@@ -98,8 +99,8 @@ export class Admission {
   }
 
   /** Hand admitted envelopes to the engine; resolves once durable. */
-  submit(envelopes: Envelope[], source: SourceRef): Promise<void> {
-    return this.engine.ingest(envelopes, { source, validated: true });
+  submit(envelopes: Envelope[], source: SourceRef, raw?: RawBatch): Promise<void> {
+    return this.engine.ingest(envelopes, raw ? { source, validated: true, raw } : { source, validated: true });
   }
 
   get overloaded(): boolean {

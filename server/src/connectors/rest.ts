@@ -7,6 +7,7 @@
  * A request is accepted whole or not at all. Errors are {"error": {code, message}} with the
  * registry's status; 429 carries Retry-After.
  */
+import type { RawBatch } from '../store/raw-batch.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { HextwinError, toCoded, type JsonValue } from '@hextwin/shared';
@@ -105,22 +106,25 @@ export class RestConnector implements Connector {
 
   private async ingestOne(req: IncomingMessage, res: ServerResponse, lane: Lane, model: string, id: string, t0: number): Promise<void> {
     this.refuseWhenOverloaded();
-    const messages = messagesOf(await readBody(req, this.ctx.config.maxBodyBytes));
+    const body = await readBody(req, this.ctx.config.maxBodyBytes);
+    const messages = messagesOf(body);
     const envelopes = new Array<Envelope>(messages.length);
     for (let i = 0; i < messages.length; i++) envelopes[i] = { model, id, message: messages[i]! };
-    await this.accept(res, lane, envelopes, t0);
+    // the log keeps the body itself: it describes these envelopes exactly (store/raw-batch.ts)
+    await this.accept(res, lane, envelopes, t0, { format: 'messages', model, id, bytes: body });
   }
 
   private async ingestBulk(req: IncomingMessage, res: ServerResponse, lane: Lane, t0: number): Promise<void> {
     this.refuseWhenOverloaded();
     const ndjson = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-ndjson');
-    const envelopes = bulkEnvelopesOf(await readBody(req, this.ctx.config.maxBodyBytes), ndjson, this.ctx.config.maxBatch);
-    await this.accept(res, lane, envelopes, t0);
+    const body = await readBody(req, this.ctx.config.maxBodyBytes);
+    const envelopes = bulkEnvelopesOf(body, ndjson, this.ctx.config.maxBatch);
+    await this.accept(res, lane, envelopes, t0, { format: 'envelopes', ndjson, bytes: body });
   }
 
-  private async accept(res: ServerResponse, lane: Lane, envelopes: Envelope[], t0: number): Promise<void> {
+  private async accept(res: ServerResponse, lane: Lane, envelopes: Envelope[], t0: number, raw?: RawBatch): Promise<void> {
     this.admission.admit(lane, envelopes, t0);
-    await this.admission.submit(envelopes, SOURCE);
+    await this.admission.submit(envelopes, SOURCE, raw);
     this.counters.messagesIn.inc(envelopes.length);
     sendJson(res, 202, { accepted: envelopes.length });
     this.counters.ackSeconds.observe((performance.now() - t0) / 1000);
