@@ -15,3 +15,10 @@ export async function requirePostgres(): Promise<void> {
     await c.end().catch(() => undefined);
   }
 }
+
+/** A connected client (tests in test/ reach PostgreSQL through this: pg is the server's dependency). */
+export async function openPg(): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: pgUrl });
+  await c.connect();
+  return c;
+}
