@@ -14,7 +14,12 @@ import { freePort } from '../kit/ports.js';
 import { postMessages } from '../kit/rest-client.js';
 import { startServer, type ServerHandle } from '../kit/server.js';
 import { openPg, pgUrl, requirePostgres } from '../../server/test/sinks/pg.js';
-import { signBody } from '../../server/src/sinks/webhook-sink.js';
+import { signBody } from '../../server/src/connectors/webhook-sender.js';
+
+const verified = (secret: string, header: string | string[] | undefined, body: string): boolean => {
+  const t = /^t=(\d+),v1=/.exec(String(header))?.[1];
+  return t !== undefined && header === signBody(secret, Number(t), body);
+};
 
 interface Ev {
   kind: string;
@@ -46,7 +51,7 @@ const receiver = http.createServer((req, res) => {
   let body = '';
   req.on('data', (d) => (body += d));
   req.on('end', () => {
-    if (req.headers['x-hextwin-signature'] !== signBody('hook-key', body)) badSignatures++;
+    if (!verified('hook-key', req.headers['x-hextwin-signature'], body)) badSignatures++;
     received.push(...(JSON.parse(body) as { events: Ev[] }).events);
     res.writeHead(200).end();
   });
@@ -84,7 +89,10 @@ describe('Sinks', () => {
     await postMessages(server.url, 'probe', 'p0', [{ op: 'alert', severity: 'WARNING', tag: 'warm' }]);
     await postMessages(server.url, 'probe', 'p1', [{ op: 'alert', severity: 'CRITICAL', tag: 'fire' }]);
     // at least one state change per twin (conflation may merge a twin's three) and two alerts wait for the webhook
-    await until('the webhook queue to hold every twin and both alerts', async () => (await metric(server.url, 'hextwin_sink_queue_depth', { sink: 'hook' })) >= 12);
+    await until(
+      'the webhook queue to hold every twin and both alerts',
+      async () => (await metric(server.url, 'hextwin_sink_queue_depth', { sink: 'hook' })) >= 12,
+    );
     await until('a failed webhook attempt', async () => (await metric(server.url, 'hextwin_sink_failed_total', { sink: 'hook' })) > 0);
 
     await server.kill();
@@ -108,7 +116,8 @@ describe('Sinks', () => {
   });
 
   it('should keep the latest state of each twin and only the alerts its filter passes in PostgreSQL', async () => {
-    const rows = async () => (await admin.query(`SELECT kind, twin_id, payload FROM "${schema}".events`)).rows as { kind: string; twin_id: string; payload: Ev }[];
+    const rows = async () =>
+      (await admin.query(`SELECT kind, twin_id, payload FROM "${schema}".events`)).rows as { kind: string; twin_id: string; payload: Ev }[];
     await until('PostgreSQL to hold every twin at its latest state', async () => {
       const r = await rows();
       return TWINS.every((id) => r.some((x) => x.kind === 'twinChanged' && x.twin_id === id && x.payload.state!.count === 3));

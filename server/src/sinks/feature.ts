@@ -147,8 +147,18 @@ export function sinksFeature(opts: SinksOptions = {}): Feature {
       const registers = [ctx.metrics];
       const m: SinkMetrics = {
         delivered: new Counter({ name: 'hextwin_sink_delivered_total', help: 'Events a sink has taken', labelNames: ['sink'], registers }),
-        failed: new Counter({ name: 'hextwin_sink_failed_total', help: 'Sink delivery attempts that failed (the batch is retried)', labelNames: ['sink'], registers }),
-        retried: new Counter({ name: 'hextwin_sink_retried_total', help: 'Events queued for another attempt after a failed delivery', labelNames: ['sink'], registers }),
+        failed: new Counter({
+          name: 'hextwin_sink_failed_total',
+          help: 'Sink delivery attempts that failed (the batch is retried)',
+          labelNames: ['sink'],
+          registers,
+        }),
+        retried: new Counter({
+          name: 'hextwin_sink_retried_total',
+          help: 'Events queued for another attempt after a failed delivery',
+          labelNames: ['sink'],
+          registers,
+        }),
         dropped: new Counter({
           name: 'hextwin_sink_dropped_total',
           help: 'Events a sink will never get: queue full (oldest dropped) or refused by the destination',
@@ -156,7 +166,11 @@ export function sinksFeature(opts: SinksOptions = {}): Feature {
           registers,
         }),
       };
-      const conflated = new Counter({ name: 'hextwin_sink_conflated_total', help: 'State changes superseded by a later one in the same delivery cycle', registers });
+      const conflated = new Counter({
+        name: 'hextwin_sink_conflated_total',
+        help: 'State changes superseded by a later one in the same delivery cycle',
+        registers,
+      });
       const queues = new SinkQueues(path.join(ctx.config.dataDir, 'sinks'));
       const pumps = configs.map((c) => new SinkPump(c, createSink(c), queues.queue(c.name, c.maxQueue), m, log));
       new Gauge({

@@ -1,18 +1,15 @@
 /**
  * Webhook sink: each batch is one POST of `{"v":1,"events":[...]}` with headers
  * `x-hextwin-event: sink-batch`, `x-hextwin-delivery: <first event id>` and, when a secret is set,
- * `x-hextwin-signature: sha256=<hex HMAC-SHA256 of the body>`. Redirects are not followed (a 3xx
+ * `x-hextwin-signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>` — the alert
+ * webhooks' scheme (connectors/webhook-sender.ts), so a receiver verifies both the same way. Redirects are not followed (a 3xx
  * is a failure, retried); 2xx is delivered; 408, 429 and 5xx are retried; any other 4xx refuses
  * the batch for good (it is dropped and counted).
  */
-import { createHmac } from 'node:crypto';
+import { signBody } from '../connectors/webhook-sender.js';
 import type { SinkEvent } from './events.js';
 import type { WebhookSinkConfig } from './config.js';
 import { SinkRefused, type Sink } from './sink.js';
-
-export function signBody(secret: string, body: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
-}
 
 export class WebhookSink implements Sink {
   readonly name: string;
@@ -31,7 +28,7 @@ export class WebhookSink implements Sink {
       'x-hextwin-event': 'sink-batch',
       'x-hextwin-delivery': batch[0]?.eventId ?? '',
     };
-    if (this.cfg.secret) h['x-hextwin-signature'] = signBody(this.cfg.secret, body);
+    if (this.cfg.secret) h['x-hextwin-signature'] = signBody(this.cfg.secret, Math.floor(Date.now() / 1000), body);
     const res = await fetch(this.cfg.url, { method: 'POST', headers: h, body, redirect: 'manual', signal: AbortSignal.timeout(this.cfg.timeoutMs) });
     await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 200 && res.status < 300) return;

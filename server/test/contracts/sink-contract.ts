@@ -17,8 +17,28 @@ export function sampleEvents(count: number): SinkEvent[] {
   const run = ++n;
   return Array.from({ length: count }, (_, i) =>
     i % 3 === 2
-      ? alertEvent({ id: `a${run}-${i}`, model: 'truck', twinId: `t${i}`, severity: 'ERROR', title: 'hot', message: null, at: 1_700_000_000_000 + i, acknowledged: false, data: { i } })
-      : twinChangedEvent({ model: 'truck', id: `t${run}-${i}`, state: { speed: i, name: 'ü "q"' }, lat: 52.5, lng: 13.4, createdAt: 1, updatedAt: 1_700_000_000_000 + i, version: i + 1, lastError: null }),
+      ? alertEvent({
+          id: `a${run}-${i}`,
+          model: 'truck',
+          twinId: `t${i}`,
+          severity: 'ERROR',
+          title: 'hot',
+          message: null,
+          at: 1_700_000_000_000 + i,
+          acknowledged: false,
+          data: { i },
+        })
+      : twinChangedEvent({
+          model: 'truck',
+          id: `t${run}-${i}`,
+          state: { speed: i, name: 'ü "q"' },
+          lat: 52.5,
+          lng: 13.4,
+          createdAt: 1,
+          updatedAt: 1_700_000_000_000 + i,
+          version: i + 1,
+          lastError: null,
+        }),
   );
 }
 

@@ -50,7 +50,13 @@ describe('Sink durable queue', () => {
     const qs = new SinkQueues(freshDir());
     const [a, b] = [qs.queue('a', 10), qs.queue('b', 10)];
     const events = sampleEvents(2);
-    await qs.appendAll([{ queue: a, events }, { queue: b, events: events.slice(0, 1) }], 1);
+    await qs.appendAll(
+      [
+        { queue: a, events },
+        { queue: b, events: events.slice(0, 1) },
+      ],
+      1,
+    );
     await a.ack(a.peek(10)[1]!.seq);
     expect([a.depth, b.depth]).toEqual([0, 1]);
     await qs.close();

@@ -8,19 +8,34 @@ import { runSinkContract } from '../contracts/sink-contract.js';
 import { startNats } from '../../../test/kit/nats.js';
 import { NatsSink } from '../../src/sinks/nats-sink.js';
 import { NdjsonSink } from '../../src/sinks/ndjson-sink.js';
-import { WebhookSink, signBody } from '../../src/sinks/webhook-sink.js';
+import { WebhookSink } from '../../src/sinks/webhook-sink.js';
+import { signBody } from '../../src/connectors/webhook-sender.js';
 import { PostgresSink } from '../../src/sinks/postgres-sink.js';
 import type { SinkEvent } from '../../src/sinks/events.js';
 import { pgUrl, requirePostgres } from './pg.js';
 
-const common = { events: ['twinChanged', 'alert', 'geofence'] as const, models: null, minSeverity: 'INFO' as const, batchSize: 100, maxQueue: 1000, retryBaseMs: 10, retryMaxMs: 100, timeoutMs: 5_000 };
+const verified = (secret: string, header: string | string[] | undefined, body: string): boolean => {
+  const t = /^t=(\d+),v1=/.exec(String(header))?.[1];
+  return t !== undefined && header === signBody(secret, Number(t), body);
+};
+
+const common = {
+  events: ['twinChanged', 'alert', 'geofence'] as const,
+  models: null,
+  minSeverity: 'INFO' as const,
+  batchSize: 100,
+  maxQueue: 1000,
+  retryBaseMs: 10,
+  retryMaxMs: 100,
+  timeoutMs: 5_000,
+};
 
 runSinkContract('nats', async () => {
   const nats = await startNats();
   const nc = await connect({ servers: nats.url });
   const got: SinkEvent[] = [];
   // a callback runs as the message is parsed, so it has run before the flush after it resolves
-  nc.subscribe('contract.>', { callback: (_err, m) => got.push(m.json<SinkEvent>()) });
+  nc.subscribe('contract.>', { callback: (_err, m) => void got.push(m.json<SinkEvent>()) });
   await nc.flush();
   const sink = new NatsSink({ ...common, events: [...common.events], name: 'n', type: 'nats', url: nats.url, subject: 'contract' });
   return {
@@ -38,7 +53,17 @@ runSinkContract('nats', async () => {
 
 runSinkContract('ndjson', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-ndjson-'));
-  const sink = new NdjsonSink({ ...common, events: [...common.events], name: 'f', type: 'ndjson', dir, file: 'events', maxBytes: 1024 ** 2, maxAgeMs: 3_600_000, keepFiles: 0 });
+  const sink = new NdjsonSink({
+    ...common,
+    events: [...common.events],
+    name: 'f',
+    type: 'ndjson',
+    dir,
+    file: 'events',
+    maxBytes: 1024 ** 2,
+    maxAgeMs: 3_600_000,
+    keepFiles: 0,
+  });
   return {
     sink,
     received: async () =>
@@ -56,7 +81,7 @@ runSinkContract('webhook', async () => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
-      if (req.headers['x-hextwin-signature'] !== signBody('s3cret', body)) {
+      if (!verified('s3cret', req.headers['x-hextwin-signature'], body)) {
         res.writeHead(401).end();
         return;
       }
@@ -66,7 +91,15 @@ runSinkContract('webhook', async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  const sink = new WebhookSink({ ...common, events: [...common.events], name: 'w', type: 'webhook', url: `http://127.0.0.1:${port}/hook`, headers: {}, secret: 's3cret' });
+  const sink = new WebhookSink({
+    ...common,
+    events: [...common.events],
+    name: 'w',
+    type: 'webhook',
+    url: `http://127.0.0.1:${port}/hook`,
+    headers: {},
+    secret: 's3cret',
+  });
   return { sink, received: async () => got, cleanup: () => new Promise<void>((r) => server.close(() => r())) };
 });
 
@@ -79,7 +112,8 @@ runSinkContract('postgres', async () => {
   const sink = new PostgresSink({ ...common, events: [...common.events], name: 'p', type: 'postgres', url: pgUrl, table: `${schema}.events` });
   return {
     sink,
-    received: async () => (await admin.query(`SELECT payload FROM "${schema}".events ORDER BY at, event_id`)).rows.map((r: { payload: SinkEvent }) => r.payload),
+    received: async () =>
+      (await admin.query(`SELECT payload FROM "${schema}".events ORDER BY at, event_id`)).rows.map((r: { payload: SinkEvent }) => r.payload),
     async cleanup() {
       await admin.query(`DROP SCHEMA "${schema}" CASCADE`);
       await admin.end();
