@@ -35,6 +35,8 @@ export interface Config {
   mqttClientId: string;
   /** JSON file listing alert webhooks: [{ url, models?, minSeverity?, headers? }] */
   alertWebhooks: string | undefined;
+  /** JSON file listing event sinks (nats, ndjson, webhook, postgres); see docs/SINKS.md */
+  sinksFile: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
   /** most twins in all / per model (0: no per-model limit beyond the total) */
@@ -160,6 +162,7 @@ export function loadConfig(env: Env = process.env): Config {
     // a cluster shares one persistent session, taken by whichever node holds the MQTT role
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: pathVar(env, 'ALERT_WEBHOOKS'),
+    sinksFile: pathVar(env, 'SINKS_FILE'),
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
     maxTwins: int(env, 'MAX_TWINS', 10_000_000, 1, 1_000_000_000),
     maxTwinsPerModel: int(env, 'MAX_TWINS_PER_MODEL', 0, 0, 1_000_000_000),

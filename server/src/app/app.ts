@@ -27,9 +27,10 @@ import { dashboardFeature } from './dashboard.js';
 import { graphqlFeature } from '../api/graphql/feature.js';
 import { simulatorFeature } from '../simulator/feature.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
+import { sinksFeature } from '../sinks/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, simulatorFeature, clusterFeature];
+export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, sinksFeature(), simulatorFeature, clusterFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];
