@@ -9,7 +9,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { HextwinError, type ModelDefinition } from '@hextwin/shared';
 import type { Config } from '../config.js';
 import { Engine } from '../engine/engine.js';
-import { RealClock, type Clock } from '../engine/clock.js';
+import { RealClock, SimulationClock, type Clock } from '../engine/clock.js';
 import type { EngineMetrics } from '../engine/metrics.js';
 import type { EngineApi } from '../engine/types.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -24,10 +24,12 @@ import { healthFeature } from './health.js';
 import { dashboardFeature } from './dashboard.js';
 import { graphqlFeature } from '../api/graphql/feature.js';
 import { simulatorFeature } from '../simulator/feature.js';
+import { simulationFeature } from '../simulator/simulation-feature.js';
+import { splitModels } from '../simulator/simulation.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, simulatorFeature, clusterFeature];
+export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, simulatorFeature, simulationFeature, clusterFeature];
 
 export interface AppOptions {
   models: ModelDefinition[];
@@ -85,11 +87,14 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     }
     logger.warn('no AUTH_FILE: authentication is off, so the server binds to loopback only');
   }
+  // simulation models step in the simulation feature; with SIMULATION_SPEED the engine runs on its clock
+  const realtime = splitModels(opts.models).realtime;
+  const clock = opts.clock ?? (config.simulation ? new SimulationClock(config.simulation.start ?? Date.now(), config.simulation.speed) : new RealClock());
   const cluster = config.natsUrl
     ? new ClusterNode({
         natsUrl: config.natsUrl,
         nodeId: config.nodeId,
-        models: opts.models,
+        models: realtime,
         logger,
         registry,
         clock: opts.clock,
@@ -103,8 +108,8 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     cluster ??
     new Engine({
       store: opts.store ?? new LmdbStore(config.dataDir),
-      clock: opts.clock ?? new RealClock(),
-      models: opts.models,
+      clock,
+      models: realtime,
       logger: logger.child({ part: 'engine' }),
       registry,
       maxQueued: config.maxQueued,
@@ -129,6 +134,8 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   const context: AppContext = {
     config,
     engine,
+    clock,
+    models: opts.models,
     logger,
     metrics: registry,
     auth,
@@ -138,6 +145,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     connectorStatus: (name, status) => void connectorStatus.set(name, status),
     connectors: () => [...connectorStatus].map(([name, s]) => ({ name, ...s() })),
     scenarios: scenarioRegistry(),
+    simulation: { current: undefined },
     address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };

@@ -93,11 +93,12 @@ export class SimulationClock implements Clock {
   private timer: NodeJS.Timeout | undefined;
   private paused = true;
 
+  /** max speed only: resolves once the work a wake-up started is done (the engine and the simulation idle) */
+  settle: () => Promise<void> = () => new Promise((r) => setImmediate(r));
+
   constructor(
     start: number,
-    private speedFactor: number,
-    /** max speed only: resolves once the work a wake-up started is done */
-    private readonly settle: () => Promise<void> = () => new Promise((r) => setImmediate(r)),
+    private readonly speedFactor: number,
   ) {
     if (!(speedFactor > 0)) throw new RangeError(`speed must be > 0, got ${speedFactor}`);
     this.baseSim = this.floor = start;

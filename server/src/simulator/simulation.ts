@@ -72,6 +72,8 @@ interface Instance {
 }
 
 interface Step {
+  /** the step's simulated time */
+  at: number;
   next: number | null | undefined;
   remove: boolean;
 }
@@ -245,9 +247,11 @@ export class Simulation {
       const top = this.heap.peek();
       if (!top || top.due > now) break;
       const inst = top.target;
+      const at = top.due;
       this.heap.remove(top);
       inst.entry = null;
-      const step = await this.step(inst, now);
+      // a step runs at its own time, however late the wall clock woke it: the run is the same on any machine
+      const step = await this.step(inst, at);
       if (step.remove) this.drop(inst);
       else this.schedule(inst, step.next);
     }
@@ -255,7 +259,7 @@ export class Simulation {
   }
 
   private async step(inst: Instance, now: number): Promise<Step> {
-    const step: Step = { next: undefined, remove: false };
+    const step: Step = { at: now, next: undefined, remove: false };
     this.ctx.bind(inst, step);
     try {
       const r = inst.def.simulate!(this.ctx, inst.state, now);
@@ -371,7 +375,7 @@ class StepContext implements SimulationContext {
     return this.current().id;
   }
   now(): number {
-    return this.sim.now();
+    return this.step ? this.step.at : this.sim.now();
   }
   emit(message: JsonValue, to?: { model: string; id: string }): void {
     this.sim.emit(this.current(), message, to);
@@ -379,7 +383,7 @@ class StepContext implements SimulationContext {
   delay(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) throw new HextwinError('INVALID_EFFECT', `delay: ms must be a finite number ≥ 0, got ${ms}`);
     this.current();
-    this.step!.next = this.sim.now() + ms;
+    this.step!.next = this.step!.at + ms;
   }
   delayIndefinitely(): void {
     this.current();
