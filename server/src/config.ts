@@ -70,7 +70,11 @@ function simulationConfig(env: Env): SimulationConfig | undefined {
   if (start !== undefined && !Number.isFinite(start))
     throw new HextwinError('CONFIG_INVALID', `SIMULATION_START=${JSON.stringify(startRaw)} must be an ISO 8601 time or epoch ms`);
   const durationMs = env.SIMULATION_DURATION_MS ? int(env, 'SIMULATION_DURATION_MS', 0, 1, Number.MAX_SAFE_INTEGER) : undefined;
-  const models = env.SIMULATION_MODELS ? env.SIMULATION_MODELS.split(',').map((m) => m.trim()).filter(Boolean) : undefined;
+  const models = env.SIMULATION_MODELS
+    ? env.SIMULATION_MODELS.split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : undefined;
   return { speed, start, durationMs, models };
 }
 

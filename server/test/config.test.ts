@@ -18,7 +18,9 @@ describe('Configuration from the environment', () => {
 
   it('reads SIMULATION_* into a simulation run, none by default, and names a bad value', () => {
     expect(loadConfig({}).simulation).toBeUndefined();
-    expect(loadConfig({ SIMULATION_SPEED: '60', SIMULATION_START: '2030-01-01T00:00:00Z', SIMULATION_DURATION_MS: '3600000', SIMULATION_MODELS: 'a, b' }).simulation).toEqual({
+    expect(
+      loadConfig({ SIMULATION_SPEED: '60', SIMULATION_START: '2030-01-01T00:00:00Z', SIMULATION_DURATION_MS: '3600000', SIMULATION_MODELS: 'a, b' }).simulation,
+    ).toEqual({
       speed: 60,
       start: Date.parse('2030-01-01T00:00:00Z'),
       durationMs: 3_600_000,

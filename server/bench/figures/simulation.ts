@@ -23,7 +23,14 @@ const HOUR = 3_600_000;
 
 async function withEngine<T>(clock: SimulationClock, fn: (engine: Engine) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-sim-'));
-  const engine = new Engine({ store: new LmdbStore(dir), clock, models: [gridNode], logger: pino({ level: 'silent' }), checkpointMs: 2_000, maxQueued: 2_000_000 });
+  const engine = new Engine({
+    store: new LmdbStore(dir),
+    clock,
+    models: [gridNode],
+    logger: pino({ level: 'silent' }),
+    checkpointMs: 2_000,
+    maxQueued: 2_000_000,
+  });
   try {
     await engine.start();
     return await fn(engine);
@@ -89,8 +96,18 @@ export default {
       return n / ((performance.now() - t0) / 1000);
     });
 
-    b.report({ name: 'simulation.grid-hour', value: sim.wallMs / 1000, unit: `s wall (${label}, durable LMDB, timers on the simulation clock)`, goal: '<= 60 s for 20,000 nodes' });
-    b.report({ name: 'simulation.messages', value: rate, unit: `simulated msgs/s through the engine (${label}); ${(rate / floor).toFixed(2)} of direct ingest`, goal: '>= 0.5 of direct ingest' });
+    b.report({
+      name: 'simulation.grid-hour',
+      value: sim.wallMs / 1000,
+      unit: `s wall (${label}, durable LMDB, timers on the simulation clock)`,
+      goal: '<= 60 s for 20,000 nodes',
+    });
+    b.report({
+      name: 'simulation.messages',
+      value: rate,
+      unit: `simulated msgs/s through the engine (${label}); ${(rate / floor).toFixed(2)} of direct ingest`,
+      goal: '>= 0.5 of direct ingest',
+    });
     b.report({ name: 'simulation.floor-direct-ingest', value: floor, unit: `msgs/s (the same messages ingested directly, batches of ${nodes})` });
   },
 };

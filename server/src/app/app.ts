@@ -29,7 +29,15 @@ import { splitModels } from '../simulator/simulation.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, simulatorFeature, simulationFeature, clusterFeature];
+export const features: Feature[] = [
+  graphqlFeature,
+  dashboardFeature,
+  connectorsFeature,
+  alertWebhooksFeature,
+  simulatorFeature,
+  simulationFeature,
+  clusterFeature,
+];
 
 export interface AppOptions {
   models: ModelDefinition[];

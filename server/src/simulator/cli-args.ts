@@ -137,7 +137,13 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
   if (!v.serve && (v['sim-models'] !== undefined || v['sim-duration'] !== undefined)) throw new UsageError('--sim-models and --sim-duration need --serve');
   const simDurationS = v['sim-duration'] === undefined ? undefined : positive('sim-duration', v['sim-duration'], 0, false);
   const serve = v.serve
-    ? { simModels: v['sim-models']?.split(',').map((m) => m.trim()).filter(Boolean), simDurationMs: simDurationS === undefined ? undefined : simDurationS * 1000 }
+    ? {
+        simModels: v['sim-models']
+          ?.split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+        simDurationMs: simDurationS === undefined ? undefined : simDurationS * 1000,
+      }
     : undefined;
   const durationS = v.duration === undefined ? undefined : positive('duration', v.duration, 0, false);
 

@@ -38,10 +38,11 @@ export const simulationFeature: Feature = {
         clock.pause();
       },
     });
-    if (clock.speed === Infinity) clock.settle = async () => {
-      await sim.idle();
-      await (ctx.engine as { idle?: () => Promise<void> }).idle?.();
-    };
+    if (clock.speed === Infinity)
+      clock.settle = async () => {
+        await sim.idle();
+        await (ctx.engine as { idle?: () => Promise<void> }).idle?.();
+      };
     let wallStart = 0;
     let wallEnd = 0;
     ctx.simulation.current = {

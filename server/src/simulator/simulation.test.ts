@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gridNode } from '../../models/index.js';
+import pino from 'pino';
+import { SimulationClock } from '../engine/clock.js';
+import { Engine } from '../engine/engine.js';
+import { MemoryStore } from '../store/memory-store.js';
 import { createWorkbench, type Workbench } from '../workbench.js';
+import { Simulation } from './simulation.js';
 
 const benches: Workbench[] = [];
 afterEach(async () => {
@@ -35,7 +40,11 @@ const recorder = defineModel<{ got: { at: number; m: JsonValue }[] }, JsonValue>
 const other = defineModel<{ n: number }>({ name: 'other', init: () => ({ n: 0 }), process: (_c, s, m) => ((s.n += m.length), 'update') });
 
 type SimState = { n: number; inbox: JsonValue[] };
-function simModel(name: string, simulate: (ctx: Parameters<NonNullable<ReturnType<typeof defineModel<SimState>>['simulate']>>[0], s: SimState, now: number) => void, extra = {}) {
+function simModel(
+  name: string,
+  simulate: (ctx: Parameters<NonNullable<ReturnType<typeof defineModel<SimState>>['simulate']>>[0], s: SimState, now: number) => void,
+  extra = {},
+) {
   return defineModel<SimState, JsonValue>({
     name,
     init: () => ({ n: 0, inbox: [] }),
@@ -63,7 +72,13 @@ describe('Steps', () => {
   it('should create instances from a count with padded ids, and from a JSON file with each row as reference', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-sim-'));
     const file = path.join(dir, 'devices.json');
-    writeFileSync(file, JSON.stringify([{ id: 'a', zone: 'north' }, { id: 'b', zone: 'south' }]));
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { id: 'a', zone: 'north' },
+        { id: 'b', zone: 'south' },
+      ]),
+    );
     const fromFile = defineModel<{ zone: JsonValue }>({
       name: 'placed',
       init: (_id, ctx) => ({ zone: ctx.reference?.zone ?? null }),
@@ -179,20 +194,36 @@ describe('Context', () => {
 });
 
 describe('Clock', () => {
-  it("should fire grid-node's 5-minute silence timer between steps, after 5 simulated minutes", async () => {
-    const sim = defineModel<{ n: number }>({
-      name: 'grid-node-sim',
-      init: () => ({ n: 0 }),
-      process: () => 'none',
-      simulate(ctx, s, now) {
-        if (s.n++ === 0) ctx.emit({ type: 'init', nodeType: 'infrastructure', region: 'TX', lat: 30, lng: -97, timestamp: now });
-        else ctx.emit({ type: 'status', condition: 'normal', timestamp: now });
-        // reports for 2 minutes, then goes silent
-        if (s.n === 3) ctx.delayIndefinitely();
-      },
-      simulation: { instances: 1, idPrefix: 'node', target: 'grid-node', stepMs: 60_000 },
+  it('SimulationClock at max speed should jump from wake-up to wake-up, steps and twin timers in clock order', async () => {
+    const start = Date.parse('2030-01-01T00:00:00Z');
+    const clock = new SimulationClock(start, Infinity);
+    const engine = new Engine({ store: new MemoryStore(), clock, models: [gridNode], logger: pino({ level: 'silent' }), checkpointMs: 0 });
+    await engine.start();
+    const sim = new Simulation({
+      engine,
+      clock,
+      models: [silentNodeSim],
+      logger: pino({ level: 'silent' }),
+      speed: Infinity,
+      durationMs: 60 * 60_000,
+      onEnd: () => clock.pause(),
     });
-    const wb = await bench([gridNode, sim]);
+    clock.settle = async () => {
+      await sim.idle();
+      await engine.idle();
+    };
+    const conditions: [number, string][] = [];
+    engine.on('twinChanged', ({ twin }) => conditions.push([clock.now() - start, (twin.state as { condition: string }).condition]));
+    sim.start();
+    await clock.resume();
+    await engine.stop();
+    expect(clock.now()).toBe(start + 60 * 60_000);
+    expect(conditions.at(-1)).toEqual([2 * 60_000 + 5 * 60_000 + 1, 'unreachable']);
+    expect(sim.status).toMatchObject({ running: false, steps: 3, endTime: start + 60 * 60_000 });
+  });
+
+  it("should fire grid-node's 5-minute silence timer between steps, after 5 simulated minutes", async () => {
+    const wb = await bench([gridNode, silentNodeSim]);
     wb.simulate();
     // grid-node's timer is 5 minutes and 1 ms after the last message
     await wb.advance(2 * 60_000 + 5 * 60_000);
@@ -200,4 +231,18 @@ describe('Clock', () => {
     await wb.advance(1);
     expect(wb.state<{ condition: string }>('grid-node', 'node-0001')?.condition).toBe('unreachable');
   });
+});
+
+/** A grid node that reports for 2 minutes, then goes silent. */
+const silentNodeSim = defineModel<{ n: number }>({
+  name: 'grid-node-sim',
+  init: () => ({ n: 0 }),
+  process: () => 'none',
+  simulate(ctx, s, now) {
+    if (s.n++ === 0) ctx.emit({ type: 'init', nodeType: 'infrastructure', region: 'TX', lat: 30, lng: -97, timestamp: now });
+    else ctx.emit({ type: 'status', condition: 'normal', timestamp: now });
+    // reports for 2 minutes, then goes silent
+    if (s.n === 3) ctx.delayIndefinitely();
+  },
+  simulation: { instances: 1, idPrefix: 'node', target: 'grid-node', stepMs: 60_000 },
 });

@@ -204,7 +204,14 @@ export class Simulation {
   private add(def: ModelDefinition, id: string, init: Record<string, JsonValue> | undefined, reference?: ReferenceRow): void {
     const clock = this.o.clock;
     const state = def.init(id, { model: def.name, id, now: () => clock.now(), reference });
-    const inst: Instance = { def, id, state: init && state && typeof state === 'object' ? Object.assign(state, init) : (init ?? state), entry: null, removed: false, reference };
+    const inst: Instance = {
+      def,
+      id,
+      state: init && state && typeof state === 'object' ? Object.assign(state, init) : (init ?? state),
+      entry: null,
+      removed: false,
+      reference,
+    };
     this.instances.set(key(def.name, id), inst);
     inst.entry = this.heap.push(clock.now(), inst, '');
     this.arm();

@@ -31,7 +31,15 @@ export const gasSensorSim = defineModel<GasSensorSimState, JsonValue>({
   init(id) {
     const n = Number(id.slice(id.lastIndexOf('-') + 1)) - 1;
     const where = SITES[n % SITES.length]!;
-    return { ...where, lat: where.lat + n * 0.001, ppm: 5, leakAt: n === 0 ? 10 : -1, startedAt: null, shut: false, rng: Random.derive(1, `gas-sensor-sim/${id}`) };
+    return {
+      ...where,
+      lat: where.lat + n * 0.001,
+      ppm: 5,
+      leakAt: n === 0 ? 10 : -1,
+      startedAt: null,
+      shut: false,
+      rng: Random.derive(1, `gas-sensor-sim/${id}`),
+    };
   },
   process(_ctx, s, messages) {
     for (const m of messages) if (m && typeof m === 'object' && !Array.isArray(m) && m.command === 'shutdown') s.shut = true;

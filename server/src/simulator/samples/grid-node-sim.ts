@@ -41,7 +41,14 @@ export function gridNodeSimulation(options: GridNodeSimOptions = {}) {
       if (!s.introduced) {
         s.introduced = true;
         const i = s.index;
-        ctx.emit({ type: 'init', nodeType: f.controller[i] ? 'controller' : 'infrastructure', region: f.region[i]!, lat: f.lat[i]!, lng: f.lng[i]!, timestamp: now });
+        ctx.emit({
+          type: 'init',
+          nodeType: f.controller[i] ? 'controller' : 'infrastructure',
+          region: f.region[i]!,
+          lat: f.lat[i]!,
+          lng: f.lng[i]!,
+          timestamp: now,
+        });
         return;
       }
       if (s.condition === 'normal') {
