@@ -56,7 +56,7 @@ function context(demo: boolean, port: number) {
     models: [],
     logger: pino({ level: 'silent' }),
     metrics: new Registry(),
-    auth: openAuth(undefined),
+    auth: openAuth(undefined, { anonymous: true }),
     route: () => undefined,
     upgrade: () => undefined,
     readyCheck: () => undefined,
