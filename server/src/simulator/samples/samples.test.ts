@@ -1,9 +1,10 @@
 /** The sample simulation models on the workbench, against the real-time models they feed. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { gasSensor, gridNode } from '../../../models/index.js';
+import { gasSensor, gridNode, windTurbine } from '../../../models/index.js';
 import { createWorkbench, type Workbench } from '../../workbench.js';
 import { gasSensorSim } from './gas-sensor-sim.js';
 import { gridNodeSimulation } from './grid-node-sim.js';
+import { windSimulation } from './wind-turbine-sim.js';
 import { statusAttacker, statusDevice, statusTracker } from './status-tracker.js';
 
 const benches: Workbench[] = [];
@@ -59,5 +60,21 @@ describe('StatusTracker', () => {
     await wb.advance(7 * 60_000);
     expect(conditions().every((x) => x === 'ok')).toBe(true);
     expect(wb.alerts.map((a) => a.title).sort()).toEqual(expect.arrayContaining(['Bad value reported', 'Device silent']));
+  });
+});
+
+describe('wind-farm-sim and wind-turbine-sim', () => {
+  it('should create one turbine instance per fleet turbine, which introduce themselves and report to their twins', async () => {
+    const wb = await createWorkbench({ models: [windTurbine, ...windSimulation({ count: 24, farms: 3, seed: 'test' })] });
+    benches.push(wb);
+    wb.simulate();
+    await wb.advance(0);
+    expect(wb.simulation.status.instances).toBe(24);
+    await wb.advance(10 * 60_000);
+    expect(wb.engine.twinCount('wind-turbine')).toBe(24);
+    const twins = [...wb.engine.twins('wind-turbine')];
+    expect(twins.every((t) => typeof t.lat === 'number')).toBe(true);
+    expect(twins.every((t) => typeof (t.state as { rpm?: number }).rpm === 'number')).toBe(true);
+    expect(wb.errors).toEqual([]);
   });
 });
