@@ -1,9 +1,10 @@
 /** The sample simulation models on the workbench, against the real-time models they feed. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { gasSensor, gridNode, windTurbine } from '../../../models/index.js';
+import { employee, gasSensor, gridNode, windTurbine } from '../../../models/index.js';
 import { createWorkbench, type Workbench } from '../../workbench.js';
 import { gasSensorSim } from './gas-sensor-sim.js';
 import { gridNodeSimulation } from './grid-node-sim.js';
+import { employeeSimulation } from './employee-sim.js';
 import { windSimulation } from './wind-turbine-sim.js';
 import { statusAttacker, statusDevice, statusTracker } from './status-tracker.js';
 
@@ -76,5 +77,26 @@ describe('wind-farm-sim and wind-turbine-sim', () => {
     expect(twins.every((t) => typeof t.lat === 'number')).toBe(true);
     expect(twins.every((t) => typeof (t.state as { rpm?: number }).rpm === 'number')).toBe(true);
     expect(wb.errors).toEqual([]);
+  });
+});
+
+describe('employee-sim', () => {
+  it('should report contacts to the employee twins and keep a quarantined employee at home', async () => {
+    const wb = await createWorkbench({ models: [employee, employeeSimulation({ count: 30, seed: 'test' })] });
+    benches.push(wb);
+    wb.simulate();
+    await wb.advance(4 * 60 * 60_000);
+    expect(wb.engine.twinCount('employee')).toBe(30);
+    // a positive test makes the twin tell its contacts to quarantine; their phones go home
+    await wb.send('employee', 'emp-0001', { type: 'positiveTest', at: wb.now() });
+    await wb.advance(0);
+    const quarantined = wb.commands.filter((c) => (c.command as { type?: string }).type === 'quarantine').map((c) => c.id);
+    expect(quarantined.length).toBeGreaterThan(0);
+    const lastContact = (id: string) => Math.max(0, ...(wb.state<{ contacts: { at: number }[] }>('employee', id)?.contacts ?? []).map((c) => c.at));
+    const sentHome = wb.now();
+    await wb.advance(24 * 60 * 60_000);
+    const others = [...wb.engine.twins('employee')].map((t) => t.id).filter((id) => !quarantined.includes(id));
+    expect(quarantined.filter((id) => lastContact(id) > sentHome)).toEqual([]);
+    expect(others.filter((id) => lastContact(id) > sentHome).length).toBeGreaterThan(0);
   });
 });
