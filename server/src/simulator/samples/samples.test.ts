@@ -1,10 +1,11 @@
 /** The sample simulation models on the workbench, against the real-time models they feed. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { employee, gasSensor, gridNode, windTurbine } from '../../../models/index.js';
+import { employee, gasSensor, gridNode, truck, windTurbine } from '../../../models/index.js';
 import { createWorkbench, type Workbench } from '../../workbench.js';
 import { gasSensorSim } from './gas-sensor-sim.js';
 import { gridNodeSimulation } from './grid-node-sim.js';
 import { employeeSimulation } from './employee-sim.js';
+import { truckSimulation } from './truck-sim.js';
 import { windSimulation } from './wind-turbine-sim.js';
 import { statusAttacker, statusDevice, statusTracker } from './status-tracker.js';
 
@@ -98,5 +99,21 @@ describe('employee-sim', () => {
     const others = [...wb.engine.twins('employee')].map((t) => t.id).filter((id) => !quarantined.includes(id));
     expect(quarantined.filter((id) => lastContact(id) > sentHome)).toEqual([]);
     expect(others.filter((id) => lastContact(id) > sentHome).length).toBeGreaterThan(0);
+  });
+});
+
+describe('truck-sim', () => {
+  it('should introduce every truck with its route and then move it along its lane, valid for the truck model', async () => {
+    const wb = await createWorkbench({ models: [truck, truckSimulation({ count: 20, seed: 'test' })] });
+    benches.push(wb);
+    wb.simulate();
+    await wb.advance(0);
+    expect(wb.engine.twinCount('truck')).toBe(20);
+    const at = (id: string) => [wb.twin('truck', id)!.lat, wb.twin('truck', id)!.lng];
+    await wb.advance(60_000);
+    const before = at('truck-0001');
+    await wb.advance(30 * 60_000);
+    expect(at('truck-0001')).not.toEqual(before);
+    expect(wb.errors).toEqual([]);
   });
 });
