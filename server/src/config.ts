@@ -63,6 +63,37 @@ export interface Config {
   maxConnectionsPerKey: number;
   /** GraphQL abuse limits (GRAPHQL_* variables; see docs/SECURITY.md) */
   graphql: GraphqlLimits;
+  /** SIMULATION_*: run the simulation models in the server, the engine on the simulation clock; undefined: real time */
+  simulation: SimulationConfig | undefined;
+}
+
+export interface SimulationConfig {
+  /** simulated ms per wall ms; Infinity (`max`): as fast as the steps allow */
+  speed: number;
+  /** epoch ms the simulation clock starts at; undefined: now */
+  start: number | undefined;
+  /** simulated ms after which the simulation ends; undefined: when its models end it */
+  durationMs: number | undefined;
+  /** simulation models to run (names); undefined: every loaded one */
+  models: string[] | undefined;
+}
+
+function simulationConfig(env: Env): SimulationConfig | undefined {
+  const raw = env.SIMULATION_SPEED;
+  if (!raw) return undefined;
+  const speed = raw === 'max' ? Infinity : Number(raw);
+  if (!(speed > 0)) throw new HextwinError('CONFIG_INVALID', `SIMULATION_SPEED=${JSON.stringify(raw)} must be a number above 0 or "max"`);
+  const startRaw = env.SIMULATION_START;
+  const start = startRaw ? (/^\d+$/.test(startRaw) ? Number(startRaw) : Date.parse(startRaw)) : undefined;
+  if (start !== undefined && !Number.isFinite(start))
+    throw new HextwinError('CONFIG_INVALID', `SIMULATION_START=${JSON.stringify(startRaw)} must be an ISO 8601 time or epoch ms`);
+  const durationMs = env.SIMULATION_DURATION_MS ? int(env, 'SIMULATION_DURATION_MS', 0, 1, Number.MAX_SAFE_INTEGER) : undefined;
+  const models = env.SIMULATION_MODELS
+    ? env.SIMULATION_MODELS.split(',')
+        .map((m) => m.trim())
+        .filter(Boolean)
+    : undefined;
+  return { speed, start, durationMs, models };
 }
 
 export interface GraphqlLimits {
@@ -194,5 +225,6 @@ export function loadConfig(env: Env = process.env): Config {
     keyRateLimit: int(env, 'KEY_RATE_LIMIT', 500_000, 0, 100_000_000),
     maxConnections: int(env, 'MAX_CONNECTIONS', 10_000, 1, 10_000_000),
     maxConnectionsPerKey: int(env, 'MAX_CONNECTIONS_PER_KEY', 1_000, 1, 10_000_000),
+    simulation: simulationConfig(env),
   };
 }

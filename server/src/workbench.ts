@@ -12,6 +12,7 @@ import { Engine } from './engine/engine.js';
 import { VirtualClock } from './engine/clock.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { AlertRecord, CommandRecord, TwinView } from './engine/types.js';
+import { Simulation, splitModels } from './simulator/simulation.js';
 
 export interface WorkbenchOptions {
   models: ModelDefinition[];
@@ -33,6 +34,13 @@ export interface Workbench {
   readonly alerts: AlertRecord[];
   readonly commands: CommandRecord[];
   readonly errors: { model: string; id: string; code: string; error: unknown }[];
+  /**
+   * Start the simulation models among `models` on the workbench clock: their instances take their
+   * first step now, then as `advance` moves time (with the real-time twins' timers in clock order).
+   */
+  simulate(options?: { durationMs?: number }): Simulation;
+  /** The simulation `simulate` started (throws before). */
+  readonly simulation: Simulation;
   advance(ms: number): Promise<void>;
   advanceTo(t: number): Promise<void>;
   now(): number;
@@ -45,7 +53,8 @@ export const WORKBENCH_EPOCH = Date.parse('2026-01-01T00:00:00Z');
 export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench> {
   const clock = new VirtualClock(opts.start ?? WORKBENCH_EPOCH);
   const store = opts.store ?? new MemoryStore();
-  const models = opts.models.map((m) => {
+  const split = splitModels(opts.models);
+  const models = split.realtime.map((m) => {
     const rows = opts.reference?.[m.name];
     if (!rows || !m.reference) return m;
     // the rows replace the file: hand the engine a model without a file, and set rows after start
@@ -68,7 +77,14 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
       cm.reference = new Map(rows.map((r) => [String(r[idField]), r]));
     }
   }
-  const settle = () => engine.idle();
+  let simulation: Simulation | undefined;
+  const settle = async () => {
+    await simulation?.idle();
+    await engine.idle();
+    // what the twins sent back to simulated instances may have started steps
+    await simulation?.idle();
+    await engine.idle();
+  };
   return {
     engine,
     store,
@@ -86,6 +102,15 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
     alerts,
     commands,
     errors,
+    get simulation() {
+      if (!simulation) throw new Error('call simulate() first');
+      return simulation;
+    },
+    simulate(options) {
+      simulation ??= new Simulation({ engine, clock, models: split.simulation, logger: pino({ level: 'silent' }), durationMs: options?.durationMs });
+      simulation.start();
+      return simulation;
+    },
     advance: (ms) => clock.advanceTo(clock.now() + ms, settle),
     advanceTo: (t) => clock.advanceTo(t, settle),
     now: () => clock.now(),
@@ -95,6 +120,7 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
       errors.length = 0;
     },
     async close() {
+      simulation?.stop();
       await engine.stop();
     },
   };

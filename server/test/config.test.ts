@@ -16,6 +16,21 @@ describe('Configuration from the environment', () => {
     expect(c.dataDir.endsWith('/data')).toBe(true);
   });
 
+  it('reads SIMULATION_* into a simulation run, none by default, and names a bad value', () => {
+    expect(loadConfig({}).simulation).toBeUndefined();
+    expect(
+      loadConfig({ SIMULATION_SPEED: '60', SIMULATION_START: '2030-01-01T00:00:00Z', SIMULATION_DURATION_MS: '3600000', SIMULATION_MODELS: 'a, b' }).simulation,
+    ).toEqual({
+      speed: 60,
+      start: Date.parse('2030-01-01T00:00:00Z'),
+      durationMs: 3_600_000,
+      models: ['a', 'b'],
+    });
+    expect(loadConfig({ SIMULATION_SPEED: 'max' }).simulation?.speed).toBe(Infinity);
+    expect(() => loadConfig({ SIMULATION_SPEED: 'fast' })).toThrow(/SIMULATION_SPEED="fast" must be a number above 0 or "max"/);
+    expect(() => loadConfig({ SIMULATION_SPEED: '1', SIMULATION_START: 'soon' })).toThrow(/SIMULATION_START/);
+  });
+
   it('names the variable and the allowed range for a bad number', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT="eighty" must be a whole number from 0 to 65535/);
     expect(() => loadConfig({ MAX_BODY_BYTES: '-1' })).toThrow(/MAX_BODY_BYTES/);

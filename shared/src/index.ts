@@ -19,6 +19,8 @@ export type {
   ReferenceRow,
   ReferenceDataSpec,
   JsonSchema,
+  SimulationContext,
+  SimulationSpec,
 } from './model.js';
 export { tumblingWindows, slidingWindows, sessionWindows, RingBuffer, pushBounded } from './windows.js';
 export type { Window } from './windows.js';

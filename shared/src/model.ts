@@ -93,6 +93,43 @@ export interface ReferenceDataSpec {
   precreate?: boolean;
 }
 
+/**
+ * What a simulation model's `simulate` step may do. Its instances are simulated data sources (not
+ * real-time twins): they live in the simulation, on the simulation's virtual clock.
+ */
+export interface SimulationContext {
+  readonly model: string;
+  readonly id: string;
+  /** The simulation clock in epoch milliseconds. */
+  now(): number;
+  /** Telemetry to the real-time twin of this id (model `simulation.target`), or to any model's twin; a simulation model's instance gets it in `process`. */
+  emit(message: JsonValue, to?: { model: string; id: string }): void;
+  /** Run the next step `ms` from now (default: the model's `simulation.stepMs`). */
+  delay(ms: number): void;
+  /** No next step until a message arrives (a command from the twin, or another instance's emit). */
+  delayIndefinitely(): void;
+  /** A new instance of a simulation model; `init` is merged over that model's `init` state. */
+  createTwin(model: string, id: string, init?: Record<string, JsonValue>): void;
+  /** This instance leaves the simulation after this step. */
+  removeSelf(): void;
+  /** The whole simulation ends after this step. */
+  stopSimulation(): void;
+  log(level: LogLevel, text: string): void;
+}
+
+/** How a simulation model's instances come about and step. */
+export interface SimulationSpec {
+  /** How many instances (ids `{name}-0001`…), or a .csv/.json file of rows (column `idField`), each row the instance's reference. */
+  instances: number | string;
+  idField?: string;
+  /** Prefix of counted instance ids; default the model's name. */
+  idPrefix?: string;
+  /** The real-time model `ctx.emit(message)` goes to (same id); default: this model's name. */
+  target?: string;
+  /** Time between steps unless the step calls `ctx.delay`; default 60,000. */
+  stepMs?: number;
+}
+
 export interface ModelDefinition<S = any, M = any> {
   /** Unique model name: letters, digits, '-', '_', '.'. */
   readonly name: string;
@@ -112,6 +149,12 @@ export interface ModelDefinition<S = any, M = any> {
   stateSchema?: JsonSchema;
   reference?: ReferenceDataSpec;
   description?: string;
+  /**
+   * A simulation model: the platform runs `simulate` for each instance on the simulation clock
+   * (`pnpm simulate`, SIMULATION_SPEED); `process` gets the messages sent to an instance.
+   */
+  simulate?(ctx: SimulationContext, state: S, now: number): void | Promise<void>;
+  simulation?: SimulationSpec;
 }
 
 const MODEL_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;

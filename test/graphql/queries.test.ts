@@ -136,6 +136,25 @@ describe('twin', () => {
   });
 });
 
+describe('simulation', () => {
+  it('reports no simulation running on a server without SIMULATION_SPEED, on the engine clock', async () => {
+    const before = Date.now();
+    const d = await data(server.url, '{ simulation { running speed unbounded simTime instances startTime endTime progress steps emitted } }');
+    expect(d.simulation).toMatchObject({
+      running: false,
+      speed: 1,
+      unbounded: false,
+      instances: 0,
+      startTime: null,
+      endTime: null,
+      progress: null,
+      steps: 0,
+      emitted: 0,
+    });
+    expect(Date.parse(d.simulation.simTime)).toBeGreaterThanOrEqual(before - 1_000);
+  });
+});
+
 describe('models', () => {
   it('lists models with twin counts and the state fields seen', async () => {
     const d = await data(server.url, '{ models { name description twinCount fields { name type } } }');

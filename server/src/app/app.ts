@@ -9,7 +9,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { HextwinError, toCoded, type ModelDefinition } from '@hextwin/shared';
 import type { Config } from '../config.js';
 import { Engine } from '../engine/engine.js';
-import { RealClock, type Clock } from '../engine/clock.js';
+import { RealClock, SimulationClock, type Clock } from '../engine/clock.js';
 import type { EngineMetrics } from '../engine/metrics.js';
 import type { EngineApi } from '../engine/types.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
@@ -26,11 +26,22 @@ import { loopMonitorFeature } from './loop-monitor.js';
 import { dashboardFeature } from './dashboard.js';
 import { graphqlFeature } from '../api/graphql/feature.js';
 import { simulatorFeature } from '../simulator/feature.js';
+import { simulationFeature } from '../simulator/simulation-feature.js';
+import { splitModels } from '../simulator/simulation.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 import { sinksFeature } from '../sinks/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, sinksFeature(), simulatorFeature, clusterFeature];
+export const features: Feature[] = [
+  graphqlFeature,
+  dashboardFeature,
+  connectorsFeature,
+  alertWebhooksFeature,
+  sinksFeature(),
+  simulatorFeature,
+  simulationFeature,
+  clusterFeature,
+];
 
 export interface AppOptions {
   models: ModelDefinition[];
@@ -90,11 +101,14 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     logger.warn('AUTH_ANONYMOUS=1: authentication is off (development only), so the server binds to loopback only');
   }
   const guard = new HttpGuard(config);
+  // simulation models step in the simulation feature; with SIMULATION_SPEED the engine runs on its clock
+  const realtime = splitModels(opts.models).realtime;
+  const clock = opts.clock ?? (config.simulation ? new SimulationClock(config.simulation.start ?? Date.now(), config.simulation.speed) : new RealClock());
   const cluster = config.natsUrl
     ? new ClusterNode({
         natsUrl: config.natsUrl,
         nodeId: config.nodeId,
-        models: opts.models,
+        models: realtime,
         logger,
         registry,
         clock: opts.clock,
@@ -109,8 +123,8 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     cluster ??
     new Engine({
       store: opts.store ?? new LmdbStore(config.dataDir),
-      clock: opts.clock ?? new RealClock(),
-      models: opts.models,
+      clock,
+      models: realtime,
       logger: logger.child({ part: 'engine' }),
       registry,
       maxQueued: config.maxQueued,
@@ -136,7 +150,9 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     if (open >= config.maxConnections) {
       engine.metrics.errors.labels('TOO_MANY_CONNECTIONS').inc();
       const body = JSON.stringify(new HextwinError('TOO_MANY_CONNECTIONS', `more than ${config.maxConnections} open connections (MAX_CONNECTIONS)`).toJSON());
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       setTimeout(() => socket.destroy(), 2_000).unref();
       return;
     }
@@ -148,6 +164,8 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   const context: AppContext = {
     config,
     engine,
+    clock,
+    models: opts.models,
     logger,
     metrics: registry,
     auth,
@@ -157,6 +175,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     connectorStatus: (name, status) => void connectorStatus.set(name, status),
     connectors: () => [...connectorStatus].map(([name, s]) => ({ name, ...s() })),
     scenarios: scenarioRegistry(),
+    simulation: { current: undefined },
     address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };

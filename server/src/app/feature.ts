@@ -9,6 +9,9 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { EngineApi } from '../engine/types.js';
+import type { Clock } from '../engine/clock.js';
+import type { ModelDefinition } from '@hextwin/shared';
+import type { SimulationStatus } from '../simulator/simulation.js';
 import type { Auth } from '../auth/auth.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
@@ -22,9 +25,18 @@ export interface ScenarioRegistry {
   trigger(name: string): Promise<void>;
 }
 
+/** The simulation this server runs (set by the simulation feature), for `Query.simulation`. */
+export interface SimulationSlot {
+  current: { readonly status: SimulationStatus; readonly wallMs: number } | undefined;
+}
+
 export interface AppContext {
   readonly config: Config;
   readonly engine: EngineApi;
+  /** the engine clock (a SimulationClock when SIMULATION_SPEED is set) */
+  readonly clock: Clock;
+  /** every loaded model, simulation models among them */
+  readonly models: readonly ModelDefinition[];
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly auth: Auth;
@@ -39,6 +51,7 @@ export interface AppContext {
   /** The current connector statuses. */
   connectors(): { name: string; state: string; connections: number }[];
   readonly scenarios: ScenarioRegistry;
+  readonly simulation: SimulationSlot;
   /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
   countError(code: string): void;
   /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */

@@ -71,6 +71,19 @@ describe('parseCliArgs', () => {
   });
 });
 
+describe('parseCliArgs --serve', () => {
+  it('reads a dedicated simulation server: speed max, the models to run and a simulated duration', () => {
+    const o = parseCliArgs(['--serve', '--speed', 'max', '--sim-models', 'grid-node-sim, status-device', '--sim-duration', '3600']);
+    expect(o.speed).toBe(Infinity);
+    expect(o.serve).toEqual({ simModels: ['grid-node-sim', 'status-device'], simDurationMs: 3_600_000 });
+  });
+
+  it('refuses speed max and the simulation options without --serve', () => {
+    expect(() => parseCliArgs(['--speed', 'max'])).toThrow(UsageError);
+    expect(() => parseCliArgs(['--sim-duration', '60'])).toThrow(/need --serve/);
+  });
+});
+
 describe('ingestUrl', () => {
   it('turns the server address into its /ingest WebSocket address', () => {
     expect(ingestUrl(new URL('http://127.0.0.1:4000'))).toBe('ws://127.0.0.1:4000/ingest');

@@ -24,6 +24,12 @@ Feeds simulated devices of the sample models to a hextwin server through its rea
   --scenario NAME     trigger a scenario (repeatable): ${SCENARIOS.map((s) => s.name).join(', ')}
   --scenario-at N     trigger the scenarios after N messages (default: once the devices are set up)
   --print             write the messages to stdout as NDJSON instead of sending them
+  --serve             run a dedicated server here instead (PORT, DATA_DIR, MODELS_DIR from the
+                      environment) whose engine runs on the simulation clock at --speed (a number,
+                      or max: as fast as the steps allow), with the simulation models of
+                      server/src/simulator/samples and MODELS_DIR; progress on stderr
+  --sim-models LIST   --serve: the simulation models to run, comma-separated (default all)
+  --sim-duration S    --serve: end after S simulated seconds, then exit (default: run until Ctrl-C)
   --list-scenarios    list the scenarios and exit
   --help              show this help
 `;
@@ -47,6 +53,8 @@ export interface CliOptions {
   key: string | undefined;
   scenarios: { name: string; atMessage?: number }[];
   print: boolean;
+  /** --serve: a dedicated server running the simulation models; speed Infinity is `max` */
+  serve: { simModels: string[] | undefined; simDurationMs: number | undefined } | undefined;
   listScenarios: boolean;
   help: boolean;
 }
@@ -83,6 +91,9 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
         scenario: { type: 'string', multiple: true },
         'scenario-at': { type: 'string' },
         print: { type: 'boolean' },
+        serve: { type: 'boolean' },
+        'sim-models': { type: 'string' },
+        'sim-duration': { type: 'string' },
         'list-scenarios': { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -123,6 +134,17 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
       throw new UsageError(`--scenario must be one of ${SCENARIOS.map((s) => s.name).join(', ')}, got ${JSON.stringify(name)}`);
   }
   const at = v['scenario-at'] === undefined ? undefined : positive('scenario-at', v['scenario-at'], 0);
+  if (!v.serve && (v['sim-models'] !== undefined || v['sim-duration'] !== undefined)) throw new UsageError('--sim-models and --sim-duration need --serve');
+  const simDurationS = v['sim-duration'] === undefined ? undefined : positive('sim-duration', v['sim-duration'], 0, false);
+  const serve = v.serve
+    ? {
+        simModels: v['sim-models']
+          ?.split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+        simDurationMs: simDurationS === undefined ? undefined : simDurationS * 1000,
+      }
+    : undefined;
   const durationS = v.duration === undefined ? undefined : positive('duration', v.duration, 0, false);
 
   return {
@@ -130,7 +152,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     transport,
     size,
     rate: positive('rate', v.rate, 5000, false),
-    speed: positive('speed', v.speed, 1, false),
+    speed: serve && v.speed === 'max' ? Infinity : positive('speed', v.speed, 1, false),
     start,
     seed: v.seed ?? '1',
     durationMs: durationS === undefined ? undefined : durationS * 1000,
@@ -140,6 +162,7 @@ export function parseCliArgs(argv: string[], env: Record<string, string | undefi
     key: v.key ?? env.HEXTWIN_KEY,
     scenarios: names.map((name) => (at === undefined ? { name } : { name, atMessage: at })),
     print: v.print ?? false,
+    serve,
     listScenarios: v['list-scenarios'] ?? false,
     help: v.help ?? false,
   };

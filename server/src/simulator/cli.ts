@@ -9,6 +9,7 @@ import { ProgressLine } from './progress.js';
 import { RestSender } from './rest-sender.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { Sender } from './sender.js';
+import { serveSimulation } from './serve.js';
 import { Simulator } from './simulator.js';
 import { World } from './world.js';
 import { WsSender } from './ws-sender.js';
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const logger = pino({ name: 'simulate', level: process.env.LOG_LEVEL || 'info' }, pino.destination(2));
+  if (opts.serve) return serveSimulation(opts, logger);
   const world = new World(opts.seed, opts.size);
   let sender: Sender;
   if (opts.print) sender = new PrintSender(process.stdout);

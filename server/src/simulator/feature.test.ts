@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { RealClock } from '../engine/clock.js';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +52,8 @@ function context(demo: boolean, port: number) {
   const ctx: AppContext = {
     config: loadConfig({ HEXTWIN_DEMO: demo ? '1' : '0', PORT: String(port) }),
     engine: undefined as unknown as EngineApi,
+    clock: new RealClock(),
+    models: [],
     logger: pino({ level: 'silent' }),
     metrics: new Registry(),
     auth: openAuth(undefined, { anonymous: true }),
@@ -60,6 +63,7 @@ function context(demo: boolean, port: number) {
     connectorStatus: () => undefined,
     connectors: () => [],
     scenarios: registry,
+    simulation: { current: undefined },
     address: () => ({ host: '127.0.0.1', port }),
     countError: () => undefined,
   };

@@ -20,14 +20,14 @@ const NONE = 255;
 const CONTROLLER_SHARE = 0.1;
 
 /** Per message, the chance that a normal node reports each incident (tuned for a calm but living map). */
-const ONSET: readonly [GridCondition, number][] = [
+export const ONSET: readonly [GridCondition, number][] = [
   ['minor', 0.002],
   ['moderate', 0.0001],
   ['offline', 0.0002],
   ['severe', 0.000005],
 ];
 /** Per message, the chance that an incident clears (most minor and moderate ones are false alarms). */
-const CLEAR: Record<GridCondition, number> = { normal: 0, offline: 0.5, minor: 0.7, moderate: 0.6, severe: 0.3 };
+export const CLEAR: Record<GridCondition, number> = { normal: 0, offline: 0.5, minor: 0.7, moderate: 0.6, severe: 0.3 };
 
 export interface GridFleetOptions {
   count: number;

@@ -120,8 +120,11 @@ export class TruckFleet implements Fleet {
 
   next(t: number): WireEnvelope | undefined {
     const i = this.cursor.advance(() => true);
-    if (i < 0) return undefined;
-    // a truck that turned round tells its twin where it is heading now; its reading comes next turn
+    return i < 0 ? undefined : this.message(i, t);
+  }
+
+  /** What truck `index` sends at t: an init when it turned round (its reading comes next time), else a reading. */
+  message(i: number, t: number): WireEnvelope {
     if (this.leg(i, t) !== this.trucks[i]!.announced) return this.init(i, t);
     return { model: this.model, id: this.id(i), message: this.reading(i, t) };
   }

@@ -245,6 +245,29 @@ export type Quarantine = {
   at: Scalars['DateTime']['output'];
 };
 
+/**
+ * The simulation running in this server (SIMULATION_SPEED, `pnpm simulate --serve`): simulation
+ * models stepped on a virtual clock that the real-time twins' timers follow too. `running` is false
+ * when none runs (then simTime is the engine clock).
+ */
+export type Simulation = {
+  __typename?: 'Simulation';
+  running: Scalars['Boolean']['output'];
+  /** simulated ms per wall ms (at `max`, the speed reached so far) */
+  speed: Scalars['Float']['output'];
+  /** true when the clock runs as fast as the steps allow (SIMULATION_SPEED=max) */
+  unbounded: Scalars['Boolean']['output'];
+  simTime: Scalars['DateTime']['output'];
+  instances: Scalars['Int']['output'];
+  startTime?: Maybe<Scalars['DateTime']['output']>;
+  /** when it ended, or is planned to end (start + SIMULATION_DURATION_MS) */
+  endTime?: Maybe<Scalars['DateTime']['output']>;
+  /** 0..1 of the planned duration */
+  progress?: Maybe<Scalars['Float']['output']>;
+  steps: Scalars['Float']['output'];
+  emitted: Scalars['Float']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   models: Array<ModelInfo>;
@@ -257,6 +280,7 @@ export type Query = {
   scenarios: Array<Scenario>;
   /** twins whose code is not run (see Quarantine) */
   quarantined: Array<Quarantine>;
+  simulation: Simulation;
 };
 
 
@@ -497,6 +521,7 @@ export type ResolversTypes = {
   Scenario: ResolverTypeWrapper<Scenario>;
   TwinChange: ResolverTypeWrapper<TwinChangeParent>;
   Quarantine: ResolverTypeWrapper<Quarantine>;
+  Simulation: ResolverTypeWrapper<Simulation>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -532,6 +557,7 @@ export type ResolversParentTypes = {
   Scenario: Scenario;
   TwinChange: TwinChangeParent;
   Quarantine: Quarantine;
+  Simulation: Simulation;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
@@ -664,6 +690,19 @@ export type QuarantineResolvers<ContextType = any, ParentType extends ResolversP
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type SimulationResolvers<ContextType = any, ParentType extends ResolversParentTypes['Simulation'] = ResolversParentTypes['Simulation']> = {
+  running?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  unbounded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  simTime?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  instances?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  endTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  progress?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  steps?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  emitted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = any, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   models?: Resolver<Array<ResolversTypes['ModelInfo']>, ParentType, ContextType>;
   twin?: Resolver<Maybe<ResolversTypes['Twin']>, ParentType, ContextType, RequireFields<QueryTwinArgs, 'model' | 'id'>>;
@@ -674,6 +713,7 @@ export type QueryResolvers<ContextType = any, ParentType extends ResolversParent
   status?: Resolver<ResolversTypes['ServerStatus'], ParentType, ContextType>;
   scenarios?: Resolver<Array<ResolversTypes['Scenario']>, ParentType, ContextType>;
   quarantined?: Resolver<Array<ResolversTypes['Quarantine']>, ParentType, ContextType>;
+  simulation?: Resolver<ResolversTypes['Simulation'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = any, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -711,6 +751,7 @@ export type Resolvers<ContextType = any> = {
   Scenario?: ScenarioResolvers<ContextType>;
   TwinChange?: TwinChangeResolvers<ContextType>;
   Quarantine?: QuarantineResolvers<ContextType>;
+  Simulation?: SimulationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

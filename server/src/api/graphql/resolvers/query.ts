@@ -45,4 +45,13 @@ export const Query: QueryResolvers<GqlContext> = {
   scenarios: (_p, _a, { app }) => app.scenarios.list(),
 
   quarantined: (_p, _a, { app }) => app.engine.quarantined?.() ?? [],
+
+  simulation: (_p, _a, { app }) => {
+    const sim = app.simulation.current;
+    if (!sim) return { running: false, speed: 1, unbounded: false, simTime: app.engine.now(), instances: 0, steps: 0, emitted: 0 };
+    const s = sim.status;
+    const unbounded = s.speed === Infinity;
+    const speed = unbounded ? (s.simTime - s.startTime) / Math.max(1, sim.wallMs) : s.speed;
+    return { ...s, speed, unbounded };
+  },
 };
