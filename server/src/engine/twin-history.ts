@@ -47,7 +47,7 @@ export class TwinHistory {
     const prefix = prefixOf(model, id);
     let r = this.rings.get(prefix);
     if (!r) this.rings.set(prefix, (r = { entries: [], first: 0, lastAt: -Infinity }));
-    else if (now - r.lastAt < (spec.everyMs ?? 0)) return;
+    else if (spec.everyMs && now - r.lastAt < spec.everyMs) return;
     const kept = spec.pick ? spec.pick(state) : state;
     const e: HistoryEntry = { at: now, state: JSON.parse(JSON.stringify(kept ?? null)) as JsonValue };
     this.table.put(keyOf(prefix, r.first + r.entries.length), e);
