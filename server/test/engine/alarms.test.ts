@@ -28,7 +28,7 @@ afterEach(async () => {
   await wb?.close();
 });
 
-const hot = (severity: AlertInput['severity'] = 'WARNING', title = 'hot'): { raise: AlertInput } => ({ raise: { type: 'temp', severity, title } });
+const hot = (severity: AlertInput['severity'] = 'WARNING', title = 'hot') => ({ raise: { type: 'temp', severity, title } });
 
 describe('Raise and repeat', () => {
   it('de-duplicates a typed alarm per twin while it is active: one alarm, its count and last time rising', async () => {
