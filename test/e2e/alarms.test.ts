@@ -24,7 +24,11 @@ describe('Alarm feed and twin history', () => {
   it('shows an alarm repeat, assign, acknowledge and clear in the feed, and the history chart in the inspector', async () => {
     const server = await startServer({ env: { MODELS_DIR: path.join(repoRoot, 'test/fixtures/graphql-models') } });
     const post = async (id: string, message: Record<string, unknown>) => {
-      const r = await fetch(`${server.url}/api/v1/messages/sensor/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
+      const r = await fetch(`${server.url}/api/v1/messages/sensor/${id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(message),
+      });
       expect(r.status, await r.clone().text()).toBe(202);
     };
     const page = await browser.newPage({ viewport: { width: 1600, height: 960 } });

@@ -27,8 +27,20 @@ describe('Alert lifecycle fields', () => {
   });
 
   it('keeps an alert without a type one alarm each', async () => {
-    await send(server.url, [['q2', { alert: { severity: 'INFO', title: 'x' } }], ['q2', { alert: { severity: 'INFO', title: 'x' } }]], operator);
-    await eventually(async () => expect((await alarmsOf('q2')).map((x: { type: null; count: number }) => [x.type, x.count])).toEqual([[null, 1], [null, 1]]));
+    await send(
+      server.url,
+      [
+        ['q2', { alert: { severity: 'INFO', title: 'x' } }],
+        ['q2', { alert: { severity: 'INFO', title: 'x' } }],
+      ],
+      operator,
+    );
+    await eventually(async () =>
+      expect((await alarmsOf('q2')).map((x: { type: null; count: number }) => [x.type, x.count])).toEqual([
+        [null, 1],
+        [null, 1],
+      ]),
+    );
   });
 });
 
@@ -39,7 +51,9 @@ describe('Query filters', () => {
     await raise('f2', 'door', 'CRITICAL');
     await eventually(async () => expect(await alarmsOf('f2')).toHaveLength(1));
     const ids = async (args: string) =>
-      (await data(server.url, `{ alerts(${args}) { twinId type } }`, undefined, viewer)).alerts.map((a: { twinId: string; type: string }) => `${a.twinId}:${a.type}`);
+      (await data(server.url, `{ alerts(${args}) { twinId type } }`, undefined, viewer)).alerts.map(
+        (a: { twinId: string; type: string }) => `${a.twinId}:${a.type}`,
+      );
     expect(await ids('type: "door"')).toEqual(['f2:door', 'f1:door']);
     expect(await ids('type: "door", severity: [INFO, WARNING]')).toEqual(['f1:door']);
     expect(await ids('twinId: "f1", severity: [ERROR, CRITICAL]')).toEqual(['f1:smoke']);
@@ -60,8 +74,14 @@ describe('Mutations by role', () => {
       return list;
     });
     const run = (mutation: string, vars: Record<string, unknown> = {}) => data(server.url, mutation, { id, ...vars }, operator);
-    expect((await run('mutation($id: ID!) { acknowledgeAlert(id: $id) { acknowledged change } }')).acknowledgeAlert).toEqual({ acknowledged: true, change: 'ACK' });
-    expect((await run('mutation($id: ID!) { assignAlert(id: $id, assignee: "ann") { assignee change } }')).assignAlert).toEqual({ assignee: 'ann', change: 'ASSIGN' });
+    expect((await run('mutation($id: ID!) { acknowledgeAlert(id: $id) { acknowledged change } }')).acknowledgeAlert).toEqual({
+      acknowledged: true,
+      change: 'ACK',
+    });
+    expect((await run('mutation($id: ID!) { assignAlert(id: $id, assignee: "ann") { assignee change } }')).assignAlert).toEqual({
+      assignee: 'ann',
+      change: 'ASSIGN',
+    });
     const commented = (await run('mutation($id: ID!) { commentAlert(id: $id, text: "valve replaced") { comment comments { author text } } }')).commentAlert;
     expect(commented).toEqual({ comment: 'valve replaced', comments: [{ author: 'operator', text: 'valve replaced' }] });
     const cleared = (await run('mutation($id: ID!) { clearAlert(id: $id) { status clearedAt change } }')).clearAlert;
@@ -80,7 +100,12 @@ describe('Mutations by role', () => {
       expect(list).toHaveLength(1);
       return list;
     });
-    for (const m of ['acknowledgeAlert(id: $id) { id }', 'clearAlert(id: $id) { id }', 'assignAlert(id: $id, assignee: "me") { id }', 'commentAlert(id: $id, text: "hi") { id }']) {
+    for (const m of [
+      'acknowledgeAlert(id: $id) { id }',
+      'clearAlert(id: $id) { id }',
+      'assignAlert(id: $id, assignee: "me") { id }',
+      'commentAlert(id: $id, text: "hi") { id }',
+    ]) {
       const r = await gql(server.url, `mutation($id: ID!) { ${m} }`, { id }, { key: viewer });
       expect(codeOf(r), m).toBe('FORBIDDEN');
     }
@@ -126,7 +151,9 @@ describe('Twin history', () => {
     expect(all.map((e: { state: { level: number } }) => e.state.level)).toEqual([11, 10, 9, 8, 7, 6, 5, 4, 3, 2]);
     expect(typeof all[0].at).toBe('string');
     expect((await history('(limit: 2)')).map((e: { state: { level: number } }) => e.state.level)).toEqual([11, 10]);
-    expect(codeOf(await gql(server.url, '{ twin(model: "sensor", id: "h1") { history(limit: 5000) { at } } }', undefined, { key: viewer }))).toBe('BAD_REQUEST');
+    expect(codeOf(await gql(server.url, '{ twin(model: "sensor", id: "h1") { history(limit: 5000) { at } } }', undefined, { key: viewer }))).toBe(
+      'BAD_REQUEST',
+    );
   });
 
   it('is empty for a model that does not opt in', async () => {

@@ -254,7 +254,12 @@ export class BatchRunner {
       if (cleared) this.p.events.emit('alert', snapshot(cleared));
       return;
     }
-    const alarm = alerts.raise(t.cm.name, t.id, { severity: a.severity, title: a.title, message: a.message ?? null, data: a.data ?? null, type: a.type ?? null }, at);
+    const alarm = alerts.raise(
+      t.cm.name,
+      t.id,
+      { severity: a.severity, title: a.title, message: a.message ?? null, data: a.data ?? null, type: a.type ?? null },
+      at,
+    );
     if (alarm.change === 'RAISE') {
       if (!t.alertIds) t.alertIds = [];
       t.alertIds.push(alarm.id);
