@@ -7,7 +7,8 @@
  * - scheduler.ts: ready queue and slices; batch-runner.ts: a twin's run, effects, async budget;
  * - twin-registry.ts: creation within limits, location, removal, quarantine;
  * - positions.ts: log positions and the truncation point; checkpointer.ts: copy-on-write cuts;
- * - recovery.ts: restore and replay; timers.ts; reference.ts; watchdog.ts and quarantine.ts.
+ * - recovery.ts: restore and replay; timers.ts; reference.ts; watchdog.ts and quarantine.ts;
+ * - alert-log.ts: the alarm lifecycle; twin-history.ts: opt-in state history per twin.
  *
  * Durability in one paragraph: an accepted batch is appended to the store's log and enqueued at
  * once; the caller's promise resolves when the append is durable. Changed twins are checkpointed
