@@ -4,7 +4,7 @@
  * named by ALERT_WEBHOOKS:
  *
  *   [ { "url": "https://hooks.example/alerts", "models": ["gas-sensor"], "minSeverity": "ERROR",
- *       "headers": { "authorization": "Bearer ..." }, "name": "pager", "maxAttempts": 8, "retryBaseMs": 500 } ]
+ *       "headers": { "authorization": "Bearer ..." }, "secret": "...", "name": "pager", "maxAttempts": 8, "retryBaseMs": 500 } ]
  *
  * Only `url` is required. A webhook gets an alarm when it is raised, when its severity changes and
  * when it is cleared; with `"repeats": true` also each repeat of an active alarm. The body is the
@@ -12,8 +12,9 @@
  * type, status, count, firstAt, lastAt, clearedAt, assignee}, times in ISO 8601) plus `event`:
  * "raise", "repeat", "severity" or "clear". Headers: `x-hextwin-event: alert` and
  * `x-hextwin-delivery`: the alert id for a raise, `<id>.<event>.<n>` for later changes (retries
- * repeat it, so a receiver can de-duplicate). Deliveries, failed attempts and give-ups are counted
- * in /metrics.
+ * repeat it, so a receiver can de-duplicate), and with a `secret` the signature header
+ * `x-hextwin-signature` (webhook-sender.ts; how to verify it: docs/SECURITY.md). Redirects are not
+ * followed. Deliveries, failed attempts and give-ups are counted in /metrics.
  */
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
@@ -63,6 +64,7 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
       throw bad('headers', 'an object of strings');
     if (e.name !== undefined && typeof e.name !== 'string') throw bad('name', 'a string');
     if (e.repeats !== undefined && typeof e.repeats !== 'boolean') throw bad('repeats', 'true or false');
+    if (e.secret !== undefined && !(typeof e.secret === 'string' && e.secret.length >= 16)) throw bad('secret', 'a string of at least 16 characters');
     const int = (field: 'maxAttempts' | 'retryBaseMs' | 'maxQueue' | 'timeoutMs', min: number, max: number): number => {
       const v = e[field];
       if (v === undefined) return DEFAULTS[field];
@@ -80,6 +82,7 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
       retryBaseMs: int('retryBaseMs', 1, 3_600_000),
       maxQueue: int('maxQueue', 1, 1_000_000),
       timeoutMs: int('timeoutMs', 100, 600_000),
+      ...(typeof e.secret === 'string' ? { secret: e.secret } : {}),
     };
   });
 }
