@@ -1,7 +1,8 @@
 /**
  * `gas-sensor`: a methane sensor on a gas pipe. Readings above 50 ppm start an exceedance episode;
  * 200 ppm or more, or an exceedance lasting more than 15 minutes, sounds the alarm once per episode:
- * one shutdown command to the device and one CRITICAL alert. A reading of 50 ppm or less re-arms it.
+ * one shutdown command to the device and one CRITICAL alarm (type `gas-leak`). A reading of 50 ppm or
+ * less re-arms it and clears the alarm.
  *
  * On top of that specified behaviour, two streaming detectors watch the readings the alarm rules do
  * not cover, those of 50 ppm or less (their state is in `detectors`): an isolated reading far from
@@ -76,6 +77,8 @@ export const GAS_LIMIT_PPM = 50;
 export const GAS_ALARM_PPM = 200;
 export const GAS_MAX_EXCEEDANCE_MS = 15 * 60_000;
 
+/** The alarm type of the shutdown alert: active from the alarm until a reading re-arms the sensor, which clears it. */
+export const GAS_LEAK_ALARM = 'gas-leak';
 export const SHUTDOWN_COMMAND = { command: 'shutdown', description: 'Shutdown the incoming gas pipe', code: 100 } as const;
 
 function initDetectors(): GasDetectorsState {
@@ -150,6 +153,7 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
         state.alarmSounded = true;
         ctx.sendToSource({ ...SHUTDOWN_COMMAND });
         ctx.alert({
+          type: GAS_LEAK_ALARM,
           severity: Severity.CRITICAL,
           title: 'Gas leak: pipe shut down',
           message:
@@ -161,6 +165,7 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
       }
       // 3. back to normal: the next exceedance is a new episode and may sound the alarm again
       if (m.ppm <= GAS_LIMIT_PPM) {
+        if (state.alarmSounded) ctx.clearAlert(GAS_LEAK_ALARM);
         state.limitExceeded = false;
         state.limitStartTime = null;
         state.alarmSounded = false;
@@ -170,6 +175,8 @@ export const gasSensor = defineModel<GasSensorState, GasSensorMessage>({
     return 'update';
   },
   location: (s) => (s.lat !== undefined && s.lng !== undefined ? { lat: s.lat, lng: s.lng } : undefined),
+  // the inspector's chart: the reading and the episode flags, at most every 10 s
+  history: { limit: 50, everyMs: 10_000, pick: (s) => ({ ppm: s.ppm, limitExceeded: s.limitExceeded, alarmSounded: s.alarmSounded }) },
   level: (s) => (s.alarmSounded ? Severity.CRITICAL : s.limitExceeded ? Severity.WARNING : undefined),
   messageSchema: {
     type: 'object',

@@ -351,6 +351,12 @@ export const windTurbine = defineModel<WindTurbineState, WindTurbineMessage>({
       },
     ],
   },
+  // the inspector's chart: temperature and speed once a minute, not the 2,000 readings
+  history: {
+    limit: 60,
+    everyMs: 60_000,
+    pick: (s) => ({ temp: s.temp, rpm: s.rpm, inPreMaintenance: s.inPreMaintenance, tempAnomaly: s.tempAnomaly }),
+  },
   stateSchema: {
     type: 'object',
     properties: {

@@ -31,7 +31,9 @@ export interface Workbench {
   send(model: string, id: string, message: JsonValue | JsonValue[], options?: { from?: { model: string; id: string } }): Promise<void>;
   state<S = unknown>(model: string, id: string): S | undefined;
   twin(model: string, id: string): TwinView | undefined;
+  /** new alarms (raises); `alarmChanges` has every lifecycle change (repeat, severity, clear, ack, ...) */
   readonly alerts: AlertRecord[];
+  readonly alarmChanges: AlertRecord[];
   readonly commands: CommandRecord[];
   readonly errors: { model: string; id: string; code: string; error: unknown }[];
   /**
@@ -63,9 +65,13 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
   });
   const engine = new Engine({ store, clock, models, logger: pino({ level: 'silent' }), checkpointMs: 0 });
   const alerts: AlertRecord[] = [];
+  const alarmChanges: AlertRecord[] = [];
   const commands: CommandRecord[] = [];
   const errors: Workbench['errors'] = [];
-  engine.on('alert', (a) => alerts.push(a));
+  engine.on('alert', (a) => {
+    alarmChanges.push(a);
+    if ((a.change ?? 'RAISE') === 'RAISE') alerts.push(a);
+  });
   engine.on('command', (c) => commands.push(c.record));
   engine.on('modelError', (e) => errors.push(e));
   await engine.start();
@@ -100,6 +106,7 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
     state: <S>(model: string, id: string) => engine.twin(model, id)?.state as S | undefined,
     twin: (model, id) => engine.twin(model, id),
     alerts,
+    alarmChanges,
     commands,
     errors,
     get simulation() {
@@ -116,6 +123,7 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
     now: () => clock.now(),
     clear() {
       alerts.length = 0;
+      alarmChanges.length = 0;
       commands.length = 0;
       errors.length = 0;
     },

@@ -29,6 +29,16 @@ export interface AlertParent {
   at: number;
   acknowledged: boolean;
   data: unknown;
+  /** the alarm lifecycle; absent on records stored before it (read as active, untyped, raised once) */
+  type?: string | null;
+  status?: 'ACTIVE' | 'CLEARED';
+  count?: number;
+  firstAt?: number;
+  lastAt?: number;
+  clearedAt?: number | null;
+  assignee?: string | null;
+  comments?: { at: number; author: string; text: string }[];
+  change?: 'RAISE' | 'REPEAT' | 'SEVERITY' | 'CLEAR' | 'ACK' | 'ASSIGN' | 'COMMENT';
 }
 
 /** One event of a `twinChanges` continuous query. */

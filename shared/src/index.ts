@@ -12,6 +12,7 @@ export type {
   SendOptions,
   InitContext,
   AlertInput,
+  HistorySpec,
   ProcessResult,
   LogLevel,
   TimerMode,

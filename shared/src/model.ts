@@ -23,6 +23,20 @@ export interface AlertInput {
   title: string;
   message?: string;
   data?: JsonValue;
+  /**
+   * The alarm's type. While the twin has an active alarm of this type, raising it again repeats
+   * that alarm (count, last time, severity) instead of adding one; `ctx.clearAlert(type)` clears it.
+   * Without a type every alert is an alarm of its own.
+   */
+  type?: string;
+}
+
+/** Keep each twin's last `limit` states (durable), at most one every `everyMs`: `Twin.history` in GraphQL. */
+export interface HistorySpec<S = any> {
+  limit: number;
+  everyMs?: number;
+  /** What to keep of the state (default: all of it); keep it small, it is copied per sample. */
+  pick?(state: S): JsonValue;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -62,6 +76,8 @@ export interface TwinContext {
   /** Send a message to another twin (created if missing, unless `create: false`). Processed after this batch, in order. */
   sendToTwin(model: string, id: string, message: JsonValue, options?: SendOptions): void;
   alert(alert: AlertInput): void;
+  /** Clear this twin's active alarm of `type` (nothing happens when there is none). */
+  clearAlert(type: string): void;
   log(level: LogLevel, text: string): void;
   /** Start (or restart) a named timer that calls `onTimer` after `ms`. Persisted with the twin. */
   startTimer(name: string, ms: number, mode?: TimerMode): void;
@@ -148,6 +164,8 @@ export interface ModelDefinition<S = any, M = any> {
   /** Describes the state, for typed GraphQL types and filters. */
   stateSchema?: JsonSchema;
   reference?: ReferenceDataSpec;
+  /** Opt in to a state history per twin (off by default: each sample copies the state). */
+  history?: HistorySpec<S>;
   description?: string;
   /**
    * A simulation model: the platform runs `simulate` for each instance on the simulation clock
@@ -164,6 +182,9 @@ export function defineModel<S, M = unknown>(def: ModelDefinition<S, M>): ModelDe
   if (!MODEL_NAME.test(def.name)) throw new Error(`model name "${def.name}" must match ${MODEL_NAME}`);
   if (typeof def.init !== 'function') throw new Error(`model ${def.name}: init must be a function`);
   if (typeof def.process !== 'function') throw new Error(`model ${def.name}: process must be a function`);
+  const h = def.history;
+  if (h !== undefined && !(Number.isInteger(h.limit) && h.limit >= 1 && h.limit <= 1000 && (h.everyMs === undefined || h.everyMs >= 0)))
+    throw new Error(`model ${def.name}: history needs a whole limit from 1 to 1000 and everyMs >= 0`);
   return def;
 }
 

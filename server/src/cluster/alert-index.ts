@@ -14,10 +14,14 @@ export class AlertIndex {
 
   constructor(private readonly max = MAX_ALERTS) {}
 
-  /** Adds an alert; returns false when it was already known. */
+  /** Adds an alert, or a later lifecycle change of one (a higher `rev`); returns false when nothing was new. */
   add(a: AlertRecord): boolean {
     const known = this.byId.get(a.id);
     if (known) {
+      if ((a.rev ?? 0) > (known.rev ?? 0)) {
+        Object.assign(known, a);
+        return true;
+      }
       if (a.acknowledged) known.acknowledged = true;
       return false;
     }

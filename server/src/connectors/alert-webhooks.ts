@@ -6,25 +6,33 @@
  *   [ { "url": "https://hooks.example/alerts", "models": ["gas-sensor"], "minSeverity": "ERROR",
  *       "headers": { "authorization": "Bearer ..." }, "secret": "...", "name": "pager", "maxAttempts": 8, "retryBaseMs": 500 } ]
  *
- * Only `url` is required. The body is the alert as GraphQL shows it
- * ({id, model, twinId, severity, title, message, at, acknowledged, data}, `at` in ISO 8601), with
- * headers `x-hextwin-event: alert` and `x-hextwin-delivery: <alert id>` (retries repeat the id, so a
- * receiver can de-duplicate), and with a `secret` the signature header `x-hextwin-signature`
- * (webhook-sender.ts; how to verify it: docs/SECURITY.md). Redirects are not followed.
- * Deliveries, failed attempts and give-ups are counted in /metrics.
+ * Only `url` is required. A webhook gets an alarm when it is raised, when its severity changes and
+ * when it is cleared; with `"repeats": true` also each repeat of an active alarm. The body is the
+ * alarm as GraphQL shows it ({id, model, twinId, severity, title, message, at, acknowledged, data,
+ * type, status, count, firstAt, lastAt, clearedAt, assignee}, times in ISO 8601) plus `event`:
+ * "raise", "repeat", "severity" or "clear". Headers: `x-hextwin-event: alert` and
+ * `x-hextwin-delivery`: the alert id for a raise, `<id>.<event>.<n>` for later changes (retries
+ * repeat it, so a receiver can de-duplicate), and with a `secret` the signature header
+ * `x-hextwin-signature` (webhook-sender.ts; how to verify it: docs/SECURITY.md). Redirects are not
+ * followed. Deliveries, failed attempts and give-ups are counted in /metrics.
  */
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
 import { HextwinError, SEVERITY_RANK, Severity } from '@hextwin/shared';
 import type { Feature } from '../app/feature.js';
-import type { AlertRecord } from '../engine/types.js';
+import type { AlarmChange, AlertRecord } from '../engine/types.js';
 import { WebhookSender, type WebhookTarget } from './webhook-sender.js';
 
 export interface AlertWebhook extends WebhookTarget {
   /** only alerts of these models (all when absent) */
   models: string[] | null;
   minSeverity: Severity;
+  /** also each repeat of an active alarm (default false: raise, severity change and clear) */
+  repeats: boolean;
 }
+
+/** The lifecycle changes a webhook hears, and the `event` its body names. */
+const EVENTS: Partial<Record<AlarmChange, string>> = { RAISE: 'raise', REPEAT: 'repeat', SEVERITY: 'severity', CLEAR: 'clear' };
 
 const DEFAULTS = { maxAttempts: 8, retryBaseMs: 500, maxQueue: 1_000, timeoutMs: 10_000 };
 
@@ -55,6 +63,7 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
     if (e.headers !== undefined && !(typeof e.headers === 'object' && e.headers !== null && Object.values(e.headers).every((v) => typeof v === 'string')))
       throw bad('headers', 'an object of strings');
     if (e.name !== undefined && typeof e.name !== 'string') throw bad('name', 'a string');
+    if (e.repeats !== undefined && typeof e.repeats !== 'boolean') throw bad('repeats', 'true or false');
     if (e.secret !== undefined && !(typeof e.secret === 'string' && e.secret.length >= 16)) throw bad('secret', 'a string of at least 16 characters');
     const int = (field: 'maxAttempts' | 'retryBaseMs' | 'maxQueue' | 'timeoutMs', min: number, max: number): number => {
       const v = e[field];
@@ -68,6 +77,7 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
       headers: (e.headers as Record<string, string> | undefined) ?? {},
       models: (e.models as string[] | undefined) ?? null,
       minSeverity: (e.minSeverity as Severity | undefined) ?? 'INFO',
+      repeats: e.repeats === true,
       maxAttempts: int('maxAttempts', 1, 100),
       retryBaseMs: int('retryBaseMs', 1, 3_600_000),
       maxQueue: int('maxQueue', 1, 1_000_000),
@@ -77,9 +87,9 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
   });
 }
 
-/** The JSON body of an alert, as GraphQL's Alert type shows it. */
+/** The JSON body of an alert, as GraphQL's Alert type shows it (with its lifecycle when the record has one). */
 export function alertBody(a: AlertRecord): Record<string, unknown> {
-  return {
+  const body: Record<string, unknown> = {
     id: a.id,
     model: a.model,
     twinId: a.twinId,
@@ -90,11 +100,29 @@ export function alertBody(a: AlertRecord): Record<string, unknown> {
     acknowledged: a.acknowledged,
     data: a.data,
   };
+  if (a.change === undefined) return body;
+  const iso = (t: number | null | undefined) => (t === null || t === undefined ? null : new Date(t).toISOString());
+  return {
+    ...body,
+    event: EVENTS[a.change] ?? 'raise',
+    type: a.type ?? null,
+    status: a.status ?? 'ACTIVE',
+    count: a.count ?? 1,
+    firstAt: iso(a.firstAt ?? a.at),
+    lastAt: iso(a.lastAt ?? a.at),
+    clearedAt: iso(a.clearedAt),
+    assignee: a.assignee ?? null,
+  };
 }
 
 export function matches(w: AlertWebhook, a: AlertRecord): boolean {
+  const change = a.change ?? 'RAISE';
+  if (!(change in EVENTS) || (change === 'REPEAT' && !w.repeats)) return false;
   return SEVERITY_RANK[a.severity] >= SEVERITY_RANK[w.minSeverity] && (w.models === null || w.models.includes(a.model));
 }
+
+/** The alert id for a raise (as before the lifecycle), `<id>.<event>.<rev>` for a later change. */
+export const deliveryId = (a: AlertRecord): string => ((a.change ?? 'RAISE') === 'RAISE' ? a.id : `${a.id}.${EVENTS[a.change!]}.${a.rev ?? 0}`);
 
 export const alertWebhooksFeature: Feature = {
   name: 'alert-webhooks',
@@ -143,7 +171,7 @@ export const alertWebhooksFeature: Feature = {
       for (let i = 0; i < hooks.length; i++) {
         if (!matches(hooks[i]!, a)) continue;
         body ??= alertBody(a);
-        senders[i]!.enqueue(body, { 'x-hextwin-event': 'alert', 'x-hextwin-delivery': a.id });
+        senders[i]!.enqueue(body, { 'x-hextwin-event': 'alert', 'x-hextwin-delivery': deliveryId(a) });
       }
     });
     ctx.logger.info({ webhooks: hooks.map((h) => h.name) }, 'alert webhooks configured');

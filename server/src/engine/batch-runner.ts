@@ -6,8 +6,9 @@
  * a result, or asks for an effect that cannot be carried out fails alone: its effects are dropped,
  * `lastError` is set, the twin goes on with its next batch.
  */
-import { HextwinError, keyString, parseKeyString, toCoded, type JsonValue, type MessageOrigin, type ProcessResult, type Severity } from '@hextwin/shared';
-import { BatchContext, type ContextHost } from './context.js';
+import { HextwinError, keyString, parseKeyString, toCoded, type JsonValue, type AlertInput, type MessageOrigin, type ProcessResult } from '@hextwin/shared';
+import { snapshot } from './alert-log.js';
+import { BatchContext, type AlertClear, type ContextHost } from './context.js';
 import { validateEffects } from './effects.js';
 import type { EngineParts } from './parts.js';
 import type { MailItem, Twin } from './twin.js';
@@ -217,9 +218,11 @@ export class BatchRunner {
       t.updatedAt = now;
       if (t.lastError) t.lastError = null;
       p.twins.locate(t);
+      const h = t.cm.def.history;
+      if (h !== undefined) p.history.record(t.cm.name, t.id, h, t.state, now);
       p.events.emit('twinChanged', { twin: t, created: t.version === 1 });
     }
-    if (fx.alerts) for (const a of fx.alerts) this.raiseAlert(t, a.severity, a.title, a.message ?? null, a.data ?? null, now);
+    if (fx.alerts) for (const a of fx.alerts) this.alertEffect(t, a, now);
     if (fx.commands) {
       for (const c of fx.commands) p.events.emit('command', { record: p.commands.add(t.cm.name, t.id, c, now), source: t.source });
     }
@@ -243,12 +246,26 @@ export class BatchRunner {
     return sent;
   }
 
-  private raiseAlert(t: Twin, severity: Severity, title: string, message: string | null, data: JsonValue | null, at: number): void {
-    const a = this.p.alerts.raise(t.cm.name, t.id, severity, title, message, data, at);
-    if (!t.alertIds) t.alertIds = [];
-    t.alertIds.push(a.id);
-    if (t.alertIds.length > 20) t.alertIds.shift();
-    this.p.events.emit('alert', a);
+  /** A raise (a new alarm, or a repeat of the twin's active alarm of its type) or a clear of a type. */
+  private alertEffect(t: Twin, a: AlertInput | AlertClear, at: number): void {
+    const alerts = this.p.alerts;
+    if ('clear' in a) {
+      const cleared = alerts.clearType(t.cm.name, t.id, a.clear, at);
+      if (cleared) this.p.events.emit('alert', snapshot(cleared));
+      return;
+    }
+    const alarm = alerts.raise(
+      t.cm.name,
+      t.id,
+      { severity: a.severity, title: a.title, message: a.message ?? null, data: a.data ?? null, type: a.type ?? null },
+      at,
+    );
+    if (alarm.change === 'RAISE') {
+      if (!t.alertIds) t.alertIds = [];
+      t.alertIds.push(alarm.id);
+      if (t.alertIds.length > 20) t.alertIds.shift();
+    }
+    this.p.events.emit('alert', snapshot(alarm));
   }
 
   /** A twin-to-twin message: a position, then the receiver's mailbox (or the outbox when it lives elsewhere). */

@@ -23,7 +23,8 @@ export const MAX_TIMERS_PER_TWIN = 16;
 
 /** Buffered effects of one batch; each list exists only once something was added (most batches add nothing). */
 export interface Effects {
-  alerts: AlertInput[] | null;
+  /** raises, and clears of a type, in the order the model asked */
+  alerts: (AlertInput | AlertClear)[] | null;
   commands: JsonValue[] | null;
   messages: { model: string; id: string; message: JsonValue; create?: false }[] | null;
   removals: { model: string; id: string }[] | null;
@@ -31,6 +32,16 @@ export interface Effects {
   timers: Map<string, { ms: number; mode: TimerMode } | null> | null;
   logs: { level: LogLevel; text: string }[] | null;
 }
+
+export interface AlertClear {
+  clear: string;
+}
+
+export const MAX_ALERT_TYPE = 128;
+const checkType = (what: string, type: unknown): void => {
+  if (typeof type !== 'string' || type.length === 0 || type.length > MAX_ALERT_TYPE)
+    throw new HextwinError('BAD_REQUEST', `${what}: an alarm type must be a string of 1 to ${MAX_ALERT_TYPE} characters`);
+};
 
 export interface ContextHost {
   now(): number;
@@ -73,7 +84,12 @@ export class BatchContext implements TwinContext {
   }
   alert(alert: AlertInput): void {
     if (!SEVERITIES.has(alert.severity)) throw new HextwinError('BAD_REQUEST', `alert: unknown severity ${JSON.stringify(alert.severity)}`);
+    if (alert.type !== undefined) checkType('alert', alert.type);
     (this.effects.alerts ??= []).push(alert);
+  }
+  clearAlert(type: string): void {
+    checkType('clearAlert', type);
+    (this.effects.alerts ??= []).push({ clear: type });
   }
   log(level: LogLevel, text: string): void {
     (this.effects.logs ??= []).push({ level, text });

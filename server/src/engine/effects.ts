@@ -65,6 +65,7 @@ export function validateEffects(fx: Effects): void {
   if (fx.alerts) {
     for (const a of fx.alerts) {
       if (typeof a !== 'object' || a === null) invalid('an alert must be an object');
+      if ('clear' in a) continue;
       a.title = text(a.title, 512);
       if (a.message !== undefined && a.message !== null) a.message = text(a.message);
       if (a.data !== undefined) checkJson(a.data, 'alert data');

@@ -7,7 +7,8 @@
  * - scheduler.ts: ready queue and slices; batch-runner.ts: a twin's run, effects, async budget;
  * - twin-registry.ts: creation within limits, location, removal, quarantine;
  * - positions.ts: log positions and the truncation point; checkpointer.ts: copy-on-write cuts;
- * - recovery.ts: restore and replay; timers.ts; reference.ts; watchdog.ts and quarantine.ts.
+ * - recovery.ts: restore and replay; timers.ts; reference.ts; watchdog.ts and quarantine.ts;
+ * - alert-log.ts: the alarm lifecycle; twin-history.ts: opt-in state history per twin.
  *
  * Durability in one paragraph: an accepted batch is appended to the store's log and enqueued at
  * once; the caller's promise resolves when the append is durable. Changed twins are checkpointed
@@ -18,7 +19,7 @@
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { HextwinError, type JsonValue, type ModelDefinition } from '@hextwin/shared';
-import { AlertLog } from './alert-log.js';
+import { AlertLog, snapshot } from './alert-log.js';
 import { BatchRunner } from './batch-runner.js';
 import { Checkpointer } from './checkpointer.js';
 import { CommandQueue } from './command-queue.js';
@@ -33,6 +34,7 @@ import { recover } from './recovery.js';
 import { ModelReference } from './reference.js';
 import { Scheduler } from './scheduler.js';
 import { TwinTimers } from './timers.js';
+import { TwinHistory } from './twin-history.js';
 import { TwinRegistry } from './twin-registry.js';
 import type {
   AlertRecord,
@@ -42,6 +44,7 @@ import type {
   EngineEvents,
   EngineOptions,
   Envelope,
+  HistoryEntry,
   IngestOptions,
   ModelInfo,
   QuarantineRecord,
@@ -140,6 +143,9 @@ export class Engine implements EngineApi, ContextHost {
     this.reference.follow();
     p.alerts = new AlertLog(this.store.table<AlertRecord>('alerts'), this.nodeTag);
     p.alerts.restore();
+    p.history = new TwinHistory(this.store.table<HistoryEntry>('history'));
+    p.history.restore();
+    p.events.on('twinRemoved', (r) => p.history.drop(r.model, r.id));
     p.commands = new CommandQueue(this.store.table<CommandRecord>('commands'));
     p.commands.restore();
     (p as { quarantine: Quarantine }).quarantine = new Quarantine(this.store.table<QuarantineRecord>('quarantine'), p.compiled);
@@ -337,9 +343,35 @@ export class Engine implements EngineApi, ContextHost {
   }
 
   acknowledgeAlert(id: string): AlertRecord | undefined {
-    const a = this.p.alerts.acknowledge(id);
-    if (a) this.p.events.emit('alertAcknowledged', a);
+    const r = this.p.alerts.acknowledge(id);
+    if (!r) return undefined;
+    if (r.changed) this.p.events.emit('alert', snapshot(r.alarm));
+    this.p.events.emit('alertAcknowledged', r.alarm);
+    return r.alarm;
+  }
+
+  /** An operator clears an alarm (a cleared one stays as it is). */
+  clearAlertById(id: string): AlertRecord | undefined {
+    const r = this.p.alerts.clearById(id, this.p.clock.now());
+    if (r?.changed) this.p.events.emit('alert', snapshot(r.alarm));
+    return r?.alarm;
+  }
+
+  assignAlert(id: string, assignee: string | null): AlertRecord | undefined {
+    const a = this.p.alerts.assign(id, assignee);
+    if (a) this.p.events.emit('alert', snapshot(a));
     return a;
+  }
+
+  commentAlert(id: string, author: string, text: string): AlertRecord | undefined {
+    const a = this.p.alerts.comment(id, author, text, this.p.clock.now());
+    if (a) this.p.events.emit('alert', snapshot(a));
+    return a;
+  }
+
+  /** A twin's last states, newest first (models with `history`). */
+  twinHistory(model: string, id: string, limit = 50): HistoryEntry[] {
+    return this.p.history.get(model, id, limit);
   }
 
   private model(model: string): CompiledModel {

@@ -14,6 +14,7 @@ import type { LogPositions } from './positions.js';
 import type { Quarantine } from './quarantine.js';
 import type { Scheduler } from './scheduler.js';
 import type { TwinTimers } from './timers.js';
+import type { TwinHistory } from './twin-history.js';
 import type { TwinRegistry } from './twin-registry.js';
 import type { EngineEvents, TwinRoute } from './types.js';
 import type { ModelWatchdog } from './watchdog.js';
@@ -34,6 +35,7 @@ export interface EngineParts {
   readonly quarantine: Quarantine;
   alerts: AlertLog;
   commands: CommandQueue;
+  history: TwinHistory;
   readonly route: TwinRoute | undefined;
   readonly watchdog: ModelWatchdog | null;
   readonly limits: {

@@ -27,6 +27,11 @@ export interface Envelope {
   message: JsonValue;
 }
 
+/**
+ * An alarm on a twin. Typed alarms are de-duplicated per (model, twin, type) while ACTIVE: a repeat
+ * raises `count` and `lastAt` (and may change the severity, title, message and data); once CLEARED,
+ * the next raise of that type opens a new alarm. An alert without a type is an alarm of its own.
+ */
 export interface AlertRecord {
   id: string;
   model: string;
@@ -34,10 +39,58 @@ export interface AlertRecord {
   severity: Severity;
   title: string;
   message: string | null;
-  /** epoch ms, engine clock */
+  /** epoch ms, engine clock: when the alarm was raised (= firstAt) */
   at: number;
   acknowledged: boolean;
   data: JsonValue | null;
+  // The alarm lifecycle. Optional because records stored before it (and those of older cluster
+  // nodes) lack it: read them as an active, untyped alarm raised once at `at` (alert-log.ts `alarmOf`).
+  /** null: raised without a type (never de-duplicated) */
+  type?: string | null;
+  status?: AlarmStatus;
+  /** raises of this alarm, the first included */
+  count?: number;
+  firstAt?: number;
+  /** the latest raise */
+  lastAt?: number;
+  clearedAt?: number | null;
+  assignee?: string | null;
+  /** oldest first, the last few kept */
+  comments?: AlarmComment[];
+  /** the latest lifecycle change, and how many changes the alarm has seen (orders copies of it) */
+  change?: AlarmChange;
+  rev?: number;
+}
+
+/** An alert record with its lifecycle filled in. */
+export type Alarm = AlertRecord & Required<Pick<AlertRecord, 'type' | 'status' | 'count' | 'firstAt' | 'lastAt' | 'clearedAt' | 'assignee' | 'comments' | 'change' | 'rev'>>;
+
+
+export type AlarmStatus = 'ACTIVE' | 'CLEARED';
+export type AlarmChange = 'RAISE' | 'REPEAT' | 'SEVERITY' | 'CLEAR' | 'ACK' | 'ASSIGN' | 'COMMENT';
+export interface AlarmComment {
+  at: number;
+  author: string;
+  text: string;
+}
+
+/** One sample of a twin's state history. */
+export interface HistoryEntry {
+  at: number;
+  state: JsonValue;
+}
+
+export interface AlertQuery {
+  model?: string;
+  twinId?: string;
+  minSeverity?: Severity;
+  /** alarms raised (first or again) at or after this time */
+  since?: number;
+  acknowledged?: boolean;
+  status?: AlarmStatus;
+  type?: string;
+  severity?: Severity[];
+  limit?: number;
 }
 
 export interface CommandRecord {
@@ -140,10 +193,16 @@ export interface EngineApi {
   twin(model: string, id: string): TwinView | undefined;
   twins(model: string): Iterable<TwinView>;
   twinCount(model?: string): number;
-  alerts(filter?: { model?: string; twinId?: string; minSeverity?: Severity; since?: number; acknowledged?: boolean; limit?: number }): AlertRecord[];
+  alerts(filter?: AlertQuery): AlertRecord[];
   /** A twin's most recent alerts, newest first. */
   twinAlerts(model: string, id: string, limit?: number): AlertRecord[];
   acknowledgeAlert(id: string): AlertRecord | undefined;
+  /** Operator side of the alarm lifecycle (embedded engine; undefined when the alarm is unknown). */
+  clearAlertById?(id: string): AlertRecord | undefined;
+  assignAlert?(id: string, assignee: string | null): AlertRecord | undefined;
+  commentAlert?(id: string, author: string, text: string): AlertRecord | undefined;
+  /** A twin's last states, newest first (models that opt in with `history`). */
+  twinHistory?(model: string, id: string, limit: number): HistoryEntry[];
   /** Messages waiting in mailboxes. */
   readonly mailboxDepth: number;
   sendCommand(model: string, id: string, command: JsonValue): Promise<CommandRecord>;

@@ -98,6 +98,53 @@ export type Alert = {
   data?: Maybe<Scalars['JSON']['output']>;
   /** the twin that raised it, while it exists */
   twin?: Maybe<Twin>;
+  /**
+   * The alarm's type: while an alarm of this type is ACTIVE on the twin, raising it again repeats it
+   * (count, lastAt, severity) instead of adding an alarm. Null for an alert raised without a type.
+   */
+  type?: Maybe<Scalars['String']['output']>;
+  status: AlarmStatus;
+  /** raises of this alarm, the first included */
+  count: Scalars['Int']['output'];
+  firstAt: Scalars['DateTime']['output'];
+  lastAt: Scalars['DateTime']['output'];
+  clearedAt?: Maybe<Scalars['DateTime']['output']>;
+  assignee?: Maybe<Scalars['String']['output']>;
+  /** the latest comment's text */
+  comment?: Maybe<Scalars['String']['output']>;
+  /** oldest first (the last 20) */
+  comments: Array<AlarmComment>;
+  /** the latest lifecycle change: in the alerts subscription, the change this event reports */
+  change: AlarmChange;
+};
+
+export type AlarmStatus =
+  | 'ACTIVE'
+  | 'CLEARED';
+
+/** RAISE: a new alarm; REPEAT: raised again, same severity; SEVERITY: raised again with another severity; CLEAR, ACK, ASSIGN, COMMENT */
+export type AlarmChange =
+  | 'RAISE'
+  | 'REPEAT'
+  | 'SEVERITY'
+  | 'CLEAR'
+  | 'ACK'
+  | 'ASSIGN'
+  | 'COMMENT';
+
+export type AlarmComment = {
+  __typename?: 'AlarmComment';
+  at: Scalars['DateTime']['output'];
+  author: Scalars['String']['output'];
+  text: Scalars['String']['output'];
+};
+
+/** One sample of a twin's state history (models that opt in with history). */
+export type TwinHistoryEntry = {
+  __typename?: 'TwinHistoryEntry';
+  at: Scalars['DateTime']['output'];
+  /** the state, or what the model's history.pick keeps of it */
+  state: Scalars['JSON']['output'];
 };
 
 export type TwinError = {
@@ -125,6 +172,8 @@ export type Twin = {
   cell?: Maybe<Scalars['String']['output']>;
   /** how alarming the twin's state is, from its model's level(state); null when normal or the model declares no level. Filter on it as the field "$level". */
   level?: Maybe<Severity>;
+  /** the last states, newest first; empty unless the model opts in with history (at most 1,000) */
+  history: Array<TwinHistoryEntry>;
 };
 
 
@@ -135,6 +184,11 @@ export type TwinAlertsArgs = {
 
 export type TwinCellArgs = {
   resolution: Scalars['Int']['input'];
+};
+
+
+export type TwinHistoryArgs = {
+  limit?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type TwinEdge = {
@@ -275,6 +329,7 @@ export type Query = {
   twins: TwinConnection;
   aggregate: Array<Group>;
   hexAggregate: Array<HexBin>;
+  /** newest raised first; since: raised (first or again) at or after; severity: one of these exactly */
   alerts: Array<Alert>;
   status: ServerStatus;
   scenarios: Array<Scenario>;
@@ -322,6 +377,9 @@ export type QueryAlertsArgs = {
   since?: InputMaybe<Scalars['DateTime']['input']>;
   acknowledged?: InputMaybe<Scalars['Boolean']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<AlarmStatus>;
+  type?: InputMaybe<Scalars['String']['input']>;
+  severity?: InputMaybe<Array<Severity>>;
 };
 
 export type Mutation = {
@@ -329,6 +387,12 @@ export type Mutation = {
   sendToTwin: Scalars['Boolean']['output'];
   sendCommand: Scalars['Boolean']['output'];
   acknowledgeAlert?: Maybe<Alert>;
+  /** clears an alarm (a model raising its type again then opens a new one); null for an unknown id */
+  clearAlert?: Maybe<Alert>;
+  /** assignee null unassigns */
+  assignAlert?: Maybe<Alert>;
+  /** the author is the API key's name */
+  commentAlert?: Maybe<Alert>;
   removeTwin: Scalars['Boolean']['output'];
   /** lets a quarantined twin run again; false when it was not quarantined */
   releaseQuarantine: Scalars['Boolean']['output'];
@@ -356,6 +420,23 @@ export type MutationAcknowledgeAlertArgs = {
 };
 
 
+export type MutationClearAlertArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationAssignAlertArgs = {
+  id: Scalars['ID']['input'];
+  assignee?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationCommentAlertArgs = {
+  id: Scalars['ID']['input'];
+  text: Scalars['String']['input'];
+};
+
+
 export type MutationRemoveTwinArgs = {
   model: Scalars['String']['input'];
   id: Scalars['ID']['input'];
@@ -374,6 +455,7 @@ export type MutationTriggerScenarioArgs = {
 
 export type Subscription = {
   __typename?: 'Subscription';
+  /** every lifecycle change of an alarm (see AlarmChange) matching the filter, in order */
   alerts: Alert;
   /**
    * The matching set first (ENTER), then ENTER / UPDATE / LEAVE as twins change. Changes are conflated
@@ -505,9 +587,13 @@ export type ResolversTypes = {
   Alert: ResolverTypeWrapper<AlertParent>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  AlarmStatus: AlarmStatus;
+  AlarmChange: AlarmChange;
+  AlarmComment: ResolverTypeWrapper<AlarmComment>;
+  TwinHistoryEntry: ResolverTypeWrapper<TwinHistoryEntry>;
   TwinError: ResolverTypeWrapper<TwinError>;
   Twin: ResolverTypeWrapper<TwinParent>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   TwinEdge: ResolverTypeWrapper<Omit<TwinEdge, 'node'> & { node: ResolversTypes['Twin'] }>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   TwinConnection: ResolverTypeWrapper<Omit<TwinConnection, 'edges'> & { edges: Array<ResolversTypes['TwinEdge']> }>;
@@ -541,9 +627,11 @@ export type ResolversParentTypes = {
   Alert: AlertParent;
   ID: Scalars['ID']['output'];
   Boolean: Scalars['Boolean']['output'];
+  Int: Scalars['Int']['output'];
+  AlarmComment: AlarmComment;
+  TwinHistoryEntry: TwinHistoryEntry;
   TwinError: TwinError;
   Twin: TwinParent;
-  Int: Scalars['Int']['output'];
   TwinEdge: Omit<TwinEdge, 'node'> & { node: ResolversParentTypes['Twin'] };
   PageInfo: PageInfo;
   TwinConnection: Omit<TwinConnection, 'edges'> & { edges: Array<ResolversParentTypes['TwinEdge']> };
@@ -582,6 +670,27 @@ export type AlertResolvers<ContextType = any, ParentType extends ResolversParent
   acknowledged?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   data?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
   twin?: Resolver<Maybe<ResolversTypes['Twin']>, ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['AlarmStatus'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lastAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  clearedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  assignee?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  comment?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  comments?: Resolver<Array<ResolversTypes['AlarmComment']>, ParentType, ContextType>;
+  change?: Resolver<ResolversTypes['AlarmChange'], ParentType, ContextType>;
+};
+
+export type AlarmCommentResolvers<ContextType = any, ParentType extends ResolversParentTypes['AlarmComment'] = ResolversParentTypes['AlarmComment']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  author?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type TwinHistoryEntryResolvers<ContextType = any, ParentType extends ResolversParentTypes['TwinHistoryEntry'] = ResolversParentTypes['TwinHistoryEntry']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
 };
 
 export type TwinErrorResolvers<ContextType = any, ParentType extends ResolversParentTypes['TwinError'] = ResolversParentTypes['TwinError']> = {
@@ -603,6 +712,7 @@ export type TwinResolvers<ContextType = any, ParentType extends ResolversParentT
   pendingCommands?: Resolver<Array<ResolversTypes['JSON']>, ParentType, ContextType>;
   cell?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<TwinCellArgs, 'resolution'>>;
   level?: Resolver<Maybe<ResolversTypes['Severity']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['TwinHistoryEntry']>, ParentType, ContextType, RequireFields<TwinHistoryArgs, 'limit'>>;
 };
 
 export type TwinEdgeResolvers<ContextType = any, ParentType extends ResolversParentTypes['TwinEdge'] = ResolversParentTypes['TwinEdge']> = {
@@ -720,6 +830,9 @@ export type MutationResolvers<ContextType = any, ParentType extends ResolversPar
   sendToTwin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSendToTwinArgs, 'model' | 'id' | 'message'>>;
   sendCommand?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSendCommandArgs, 'model' | 'id' | 'command'>>;
   acknowledgeAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationAcknowledgeAlertArgs, 'id'>>;
+  clearAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationClearAlertArgs, 'id'>>;
+  assignAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationAssignAlertArgs, 'id'>>;
+  commentAlert?: Resolver<Maybe<ResolversTypes['Alert']>, ParentType, ContextType, RequireFields<MutationCommentAlertArgs, 'id' | 'text'>>;
   removeTwin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveTwinArgs, 'model' | 'id'>>;
   releaseQuarantine?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReleaseQuarantineArgs, 'model' | 'id'>>;
   triggerScenario?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationTriggerScenarioArgs, 'name'>>;
@@ -736,6 +849,8 @@ export type Resolvers<ContextType = any> = {
   JSON?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   Alert?: AlertResolvers<ContextType>;
+  AlarmComment?: AlarmCommentResolvers<ContextType>;
+  TwinHistoryEntry?: TwinHistoryEntryResolvers<ContextType>;
   TwinError?: TwinErrorResolvers<ContextType>;
   Twin?: TwinResolvers<ContextType>;
   TwinEdge?: TwinEdgeResolvers<ContextType>;

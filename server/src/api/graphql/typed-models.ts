@@ -186,6 +186,7 @@ ${fields.map((f) => `  ${f.name}: ${filterOf(f.scalar)}`).join('\n')}
     const typeResolvers: Record<string, unknown> = { ...TwinFields };
     // Twin.level is on the generic Twin only: typed types keep a state field named `level` as it was
     delete typeResolvers.level;
+    delete typeResolvers.history;
     for (const f of fields) typeResolvers[f.name] = (t: { state: unknown }) => asScalar(f.scalar, (t.state as Record<string, unknown> | null)?.[f.name]);
     resolvers[T] = typeResolvers;
     const model = m.name;

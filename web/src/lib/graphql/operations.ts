@@ -1,6 +1,6 @@
 /** Every GraphQL document the dashboard sends, in one place so they are easy to check against the SDL. */
 
-const ALERT_FIELDS = 'id model twinId severity title message at acknowledged data';
+const ALERT_FIELDS = 'id model twinId severity title message at acknowledged data type status count firstAt lastAt clearedAt assignee comment change';
 const TWIN_FIELDS = 'id model state lat lng updatedAt level';
 /** the feed also takes the twin, so the map can place an alerting twin without asking again */
 const FEED_ALERT_FIELDS = `${ALERT_FIELDS} twin { ${TWIN_FIELDS} }`;
@@ -46,12 +46,13 @@ export const STATUS = /* GraphQL */ `
 `;
 
 export const TWIN = /* GraphQL */ `
-  query Twin($model: String!, $id: ID!, $alerts: Int) {
+  query Twin($model: String!, $id: ID!, $alerts: Int, $history: Int) {
     twin(model: $model, id: $id) {
       ${TWIN_FIELDS} createdAt
       lastError { at code message }
       pendingCommands
       alerts(limit: $alerts) { ${ALERT_FIELDS} }
+      history(limit: $history) { at state }
     }
   }
 `;
@@ -78,6 +79,14 @@ export const ALERTS = /* GraphQL */ `
 
 export const ACKNOWLEDGE_ALERT = /* GraphQL */ `
   mutation AcknowledgeAlert($id: ID!) { acknowledgeAlert(id: $id) { ${ALERT_FIELDS} } }
+`;
+
+export const CLEAR_ALERT = /* GraphQL */ `
+  mutation ClearAlert($id: ID!) { clearAlert(id: $id) { ${ALERT_FIELDS} } }
+`;
+
+export const ASSIGN_ALERT = /* GraphQL */ `
+  mutation AssignAlert($id: ID!, $assignee: String) { assignAlert(id: $id, assignee: $assignee) { ${ALERT_FIELDS} } }
 `;
 
 export const SEND_TO_TWIN = /* GraphQL */ `

@@ -51,6 +51,25 @@ export interface Alert {
   data: JSONValue;
   /** the twin that raised it, as the feed selects it (null once removed; absent when not selected) */
   twin?: TwinSummary | null;
+  /** the alarm lifecycle: de-duplicated per twin and type while ACTIVE */
+  type: string | null;
+  status: AlarmStatus;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  clearedAt: string | null;
+  assignee: string | null;
+  comment: string | null;
+  /** the latest change (in the subscription: the change this event reports) */
+  change: AlarmChange;
+}
+
+export type AlarmStatus = 'ACTIVE' | 'CLEARED';
+export type AlarmChange = 'RAISE' | 'REPEAT' | 'SEVERITY' | 'CLEAR' | 'ACK' | 'ASSIGN' | 'COMMENT';
+
+export interface HistoryEntry {
+  at: string;
+  state: JSONValue;
 }
 
 export interface TwinError {
@@ -77,6 +96,8 @@ export interface TwinDetail extends TwinSummary {
   lastError: TwinError | null;
   pendingCommands: JSONValue[];
   alerts: Alert[];
+  /** the last states, newest first (models that keep a history) */
+  history: HistoryEntry[];
 }
 
 export interface TwinChange {

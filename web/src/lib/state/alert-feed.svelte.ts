@@ -1,11 +1,12 @@
 /**
- * The live alert feed: the recent alerts from the `alerts` query, then every new one from the
- * `alerts` subscription. Keeps counts of open alerts by severity, a severity filter the operator
- * chose (remembered), and a short highlight for new CRITICAL alerts, with optional sound and
- * browser notification.
+ * The live alert feed: the recent alarms from the `alerts` query, then every lifecycle change from
+ * the `alerts` subscription (raise, repeat, severity change, ack, assign, clear), each replacing the
+ * alarm by id. Keeps counts of open alarms (active, not acknowledged) by severity, the filters the
+ * operator chose (remembered), and a short highlight for a new or escalated CRITICAL alarm, with
+ * optional sound and browser notification.
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
-import { ACKNOWLEDGE_ALERT, ALERTS, ALERTS_SUBSCRIPTION } from '../graphql/operations.ts';
+import { ACKNOWLEDGE_ALERT, ALERTS, ALERTS_SUBSCRIPTION, ASSIGN_ALERT, CLEAR_ALERT } from '../graphql/operations.ts';
 import { Severities, type Alert, type Severity, type TwinSummary } from '../graphql/types.ts';
 import { LEVEL_OF_SEVERITY, type Level } from '../util/severity.ts';
 import { Persisted } from './persisted.svelte.ts';
@@ -19,6 +20,10 @@ const FRESH_MS = 20_000;
 
 const isSeverity = (v: unknown): v is Severity => typeof v === 'string' && (Severities as readonly string[]).includes(v);
 const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+/** an alarm that still needs an operator: active and not acknowledged */
+export const isOpen = (a: Alert): boolean => !a.acknowledged && a.status !== 'CLEARED';
+/** the time an alarm was last raised (records without a lifecycle: when it was raised) */
+const lastAt = (a: Alert): string => a.lastAt ?? a.at;
 
 /**
  * Told the highest open severity of a twin, and the twin as its newest alert carried it
@@ -33,6 +38,7 @@ export class AlertFeed {
   #error = $state<string | null>(null);
   readonly minSeverity = new Persisted<Severity>('hextwin.alerts.minSeverity', 'INFO', isSeverity);
   readonly showAcknowledged = new Persisted<boolean>('hextwin.alerts.showAcknowledged', false, isBool);
+  readonly showCleared = new Persisted<boolean>('hextwin.alerts.showCleared', false, isBool);
   readonly sound = new Persisted<boolean>('hextwin.alerts.sound', false, isBool);
   readonly notify = new Persisted<boolean>('hextwin.alerts.notify', false, isBool);
   #listeners = new Set<OpenLevelListener>();
@@ -41,12 +47,13 @@ export class AlertFeed {
   #visible = $derived.by(() => {
     const min = LEVEL_OF_SEVERITY[this.minSeverity.current];
     const acked = this.showAcknowledged.current;
-    return this.#alerts.filter((a) => LEVEL_OF_SEVERITY[a.severity] >= min && (acked || !a.acknowledged));
+    const cleared = this.showCleared.current;
+    return this.#alerts.filter((a) => LEVEL_OF_SEVERITY[a.severity] >= min && (acked || !a.acknowledged) && (cleared || a.status !== 'CLEARED'));
   });
 
   #counts = $derived.by(() => {
     const c: Record<Severity, number> = { INFO: 0, WARNING: 0, ERROR: 0, CRITICAL: 0 };
-    for (const a of this.#alerts) if (!a.acknowledged) c[a.severity] += 1;
+    for (const a of this.#alerts) if (isOpen(a)) c[a.severity] += 1;
     return c;
   });
 
@@ -58,7 +65,7 @@ export class AlertFeed {
   get visible(): Alert[] {
     return this.#visible;
   }
-  /** open (unacknowledged) alerts by severity, over everything the feed holds */
+  /** open alarms (active, unacknowledged) by severity, over everything the feed holds */
   get counts(): Record<Severity, number> {
     return this.#counts;
   }
@@ -104,6 +111,21 @@ export class AlertFeed {
     if (before) this.#publishLevel(before.model, before.twinId);
   }
 
+  /** Clears an alarm for good (a model raising its type again opens a new one). */
+  async clear(id: string): Promise<void> {
+    const { clearAlert } = await this.#client.request<{ clearAlert: Alert | null }>(CLEAR_ALERT, { id });
+    if (clearAlert) {
+      this.#merge([clearAlert]);
+      this.#publishLevel(clearAlert.model, clearAlert.twinId);
+    }
+  }
+
+  /** Assigns an alarm to someone (null unassigns). */
+  async assign(id: string, assignee: string | null): Promise<void> {
+    const { assignAlert } = await this.#client.request<{ assignAlert: Alert | null }>(ASSIGN_ALERT, { id, assignee });
+    if (assignAlert) this.#merge([assignAlert]);
+  }
+
   async #loadRecent(): Promise<void> {
     try {
       const { alerts } = await this.#client.request<{ alerts: Alert[] }>(ALERTS, { first: 200 });
@@ -136,19 +158,21 @@ export class AlertFeed {
       const [model, ...rest] = k.split('/');
       this.#publishLevel(model ?? '', rest.join('/'));
     }
-    const fresh = batch.filter((a) => !known.has(a.id) && a.severity === 'CRITICAL' && !a.acknowledged);
+    const fresh = batch.filter((a) => (!known.has(a.id) || a.change === 'SEVERITY') && a.severity === 'CRITICAL' && isOpen(a));
     if (fresh.length) this.#announce(fresh);
   }
 
-  /** Adds or replaces alerts by id, newest first; returns the twin keys involved. */
+  /** Adds or replaces alarms by id (a later change wins), last raised first; returns the twin keys involved. */
   #merge(incoming: Alert[]): Set<string> {
     const byId = new Map(this.#alerts.map((a) => [a.id, a] as const));
     const touched = new Set<string>();
     for (const a of incoming) {
-      byId.set(a.id, a);
+      // the twin summary comes with feed alarms only: keep it when a mutation's answer lacks it
+      const before = byId.get(a.id);
+      byId.set(a.id, a.twin === undefined && before?.twin !== undefined ? { ...a, twin: before.twin } : a);
       touched.add(twinKey(a.model, a.twinId));
     }
-    this.#alerts = [...byId.values()].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, KEEP);
+    this.#alerts = [...byId.values()].sort((a, b) => (lastAt(a) < lastAt(b) ? 1 : lastAt(a) > lastAt(b) ? -1 : 0)).slice(0, KEEP);
     return touched;
   }
 
@@ -158,7 +182,7 @@ export class AlertFeed {
     // newest first: the first alert that carries the twin has its latest known state
     for (const a of this.#alerts) {
       if (a.model !== model || a.twinId !== id) continue;
-      if (!a.acknowledged) level = Math.max(level, LEVEL_OF_SEVERITY[a.severity]);
+      if (isOpen(a)) level = Math.max(level, LEVEL_OF_SEVERITY[a.severity]);
       if (twin === undefined && a.twin !== undefined) twin = a.twin;
     }
     for (const l of this.#listeners) l(model, id, level as Level, twin);

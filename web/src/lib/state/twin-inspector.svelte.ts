@@ -8,14 +8,17 @@
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { REMOVE_TWIN, SEND_COMMAND, SEND_TO_TWIN, TWIN, TWIN_CHANGES } from '../graphql/operations.ts';
-import type { Alert, JSONValue, TwinChange, TwinDetail } from '../graphql/types.ts';
+import type { Alert, HistoryEntry, JSONValue, TwinChange, TwinDetail } from '../graphql/types.ts';
 import { LEVEL_OF_SEVERITY, twinLevel, type Level } from '../util/severity.ts';
-import type { AlertFeed } from './alert-feed.svelte.ts';
+import { isOpen, type AlertFeed } from './alert-feed.svelte.ts';
 
 export type SentKind = 'message' | 'command';
 
 /** how many alerts the inspector lists */
 const ALERTS_SHOWN = 20;
+/** how many history samples the chart shows, and how often live changes reload them at most */
+const HISTORY_SHOWN = 50;
+const HISTORY_RELOAD_MS = 2_000;
 
 export class TwinInspectorState {
   readonly model: string;
@@ -37,11 +40,12 @@ export class TwinInspectorState {
     const byId = new Map<string, Alert>();
     for (const a of this.#twin?.alerts ?? []) byId.set(a.id, a);
     for (const a of this.#feedAlerts) byId.set(a.id, a);
-    return [...byId.values()].sort((a, b) => (a.at < b.at ? 1 : -1)).slice(0, ALERTS_SHOWN);
+    const last = (a: Alert) => a.lastAt ?? a.at;
+    return [...byId.values()].sort((a, b) => (last(a) < last(b) ? 1 : -1)).slice(0, ALERTS_SHOWN);
   });
   #level = $derived.by(() => {
     let l: number = twinLevel(this.#twin?.level);
-    for (const a of this.#alerts) if (!a.acknowledged) l = Math.max(l, LEVEL_OF_SEVERITY[a.severity]);
+    for (const a of this.#alerts) if (isOpen(a)) l = Math.max(l, LEVEL_OF_SEVERITY[a.severity]);
     return l as Level;
   });
 
@@ -81,6 +85,10 @@ export class TwinInspectorState {
   get alerts(): Alert[] {
     return this.#alerts;
   }
+  /** its last states, newest first (empty unless its model keeps a history) */
+  get history(): HistoryEntry[] {
+    return this.#twin?.history ?? [];
+  }
   /** its level on the map: what its model declares, raised by its open alerts */
   get level(): Level {
     return this.#level;
@@ -110,12 +118,13 @@ export class TwinInspectorState {
     return () => {
       stopSub();
       stopEffects();
+      if (this.#historyTimer) clearTimeout(this.#historyTimer);
     };
   }
 
   async load(): Promise<void> {
     try {
-      const r = await this.#client.request<{ twin: TwinDetail | null }>(TWIN, { model: this.model, id: this.id, alerts: ALERTS_SHOWN });
+      const r = await this.#client.request<{ twin: TwinDetail | null }>(TWIN, { model: this.model, id: this.id, alerts: ALERTS_SHOWN, history: HISTORY_SHOWN });
       this.#twin = r.twin;
       this.#gone = r.twin === null;
       this.#error = null;
@@ -138,7 +147,16 @@ export class TwinInspectorState {
     if (this.#twin) this.#twin = { ...this.#twin, ...c.twin };
     else void this.load();
     this.#updates += 1;
+    // a twin with a history has a new sample now and then: reload it, at most every few seconds
+    if (this.#twin?.history.length && !this.#historyTimer) {
+      this.#historyTimer = setTimeout(() => {
+        this.#historyTimer = undefined;
+        void this.load();
+      }, HISTORY_RELOAD_MS);
+    }
   }
+
+  #historyTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Parses `draft` as JSON and sends it to the twin (as if the device sent it) or to the device. */
   async send(kind: SentKind, draft: string): Promise<void> {
@@ -167,6 +185,11 @@ export class TwinInspectorState {
 
   async acknowledge(alertId: string): Promise<void> {
     await this.#feed.acknowledge(alertId);
+    await this.load();
+  }
+
+  async clear(alertId: string): Promise<void> {
+    await this.#feed.clear(alertId);
     await this.load();
   }
 

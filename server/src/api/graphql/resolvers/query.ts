@@ -24,7 +24,7 @@ export const Query: QueryResolvers<GqlContext> = {
 
   hexAggregate: (_p, { model, resolution, where, metrics }, { index }) => index.hexAggregate(model, { resolution, where, metrics }),
 
-  alerts: (_p, { model, twinId, minSeverity, since, acknowledged, first }, { app }) => {
+  alerts: (_p, { model, twinId, minSeverity, since, acknowledged, first, status, type, severity }, { app }) => {
     const limit = first ?? 100;
     if (!Number.isInteger(limit) || limit < 0 || limit > MAX_ALERTS)
       throw new HextwinError('BAD_REQUEST', `first must be a whole number from 0 to ${MAX_ALERTS}`);
@@ -36,6 +36,9 @@ export const Query: QueryResolvers<GqlContext> = {
       minSeverity: minSeverity ?? undefined,
       since: since === null || since === undefined ? undefined : parseDateTime(since),
       acknowledged: acknowledged ?? undefined,
+      status: status ?? undefined,
+      type: type ?? undefined,
+      severity: severity ?? undefined,
       limit,
     });
   },
