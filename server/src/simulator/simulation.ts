@@ -426,6 +426,7 @@ function messageContext(sim: Simulation, inst: Instance, from: TwinContext['from
     sendToSource: refuse('sendToSource'),
     sendToTwin: (model, id, message) => sim.emit(inst, message, { model, id }),
     alert: refuse('alert'),
+    clearAlert: refuse('clearAlert'),
     log: (level, text) => sim.logLine(inst, level, text),
     startTimer: refuse('startTimer'),
     stopTimer: refuse('stopTimer'),
