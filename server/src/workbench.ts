@@ -12,6 +12,8 @@ import { Engine } from './engine/engine.js';
 import { VirtualClock } from './engine/clock.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { AlertRecord, CommandRecord, TwinView } from './engine/types.js';
+import { TwinIndex } from './index/twin-index.js';
+import { AggregateFeedback } from './index/feedback.js';
 
 export interface WorkbenchOptions {
   models: ModelDefinition[];
@@ -68,6 +70,19 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
       cm.reference = new Map(rows.map((r) => [String(r[idField]), r]));
     }
   }
+  // declared aggregates (ctx.aggregate) are kept by an index, as in the server
+  let feedback: { index: TwinIndex; feedback: AggregateFeedback } | null = null;
+  if (AggregateFeedback.wanted(models)) {
+    const index = new TwinIndex(engine);
+    try {
+      feedback = { index, feedback: new AggregateFeedback(index, models, clock) };
+    } catch (e) {
+      index.close();
+      await engine.stop();
+      throw e;
+    }
+    engine.setAggregateSource(feedback.feedback);
+  }
   const settle = () => engine.idle();
   return {
     engine,
@@ -95,6 +110,8 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
       errors.length = 0;
     },
     async close() {
+      feedback?.feedback.close();
+      feedback?.index.close();
       await engine.stop();
     },
   };

@@ -19,6 +19,9 @@ export type {
   ReferenceRow,
   ReferenceDataSpec,
   JsonSchema,
+  AggregateGroup,
+  AggregateSpec,
+  RecordSpec,
 } from './model.js';
 export { tumblingWindows, slidingWindows, sessionWindows, RingBuffer, pushBounded } from './windows.js';
 export type { Window } from './windows.js';

@@ -17,6 +17,7 @@ import { HextwinError, partition as partitionOf, PARTITIONS, type JsonValue, typ
 import { CompiledModel } from '../engine/compiled-model.js';
 import { EngineMetrics } from '../engine/metrics.js';
 import { RealClock, type Clock } from '../engine/clock.js';
+import type { AggregateSource } from '../engine/context.js';
 import { validateEnvelopes } from '../engine/validate.js';
 import type { ForwardItem } from '../engine/engine.js';
 import type {
@@ -314,6 +315,7 @@ export class ClusterNode implements EngineApi {
       p,
       epoch,
     );
+    r.engine.setAggregateSource(this.aggregateSource);
     this.runners.set(p, r);
     await r.start();
     if (r.state !== 'running') return;
@@ -574,6 +576,18 @@ export class ClusterNode implements EngineApi {
     return null;
   }
 
+  private aggregateSource: AggregateSource | null = null;
+
+  /** Every partition's engine reads `ctx.aggregate` from here (this node's index covers the cluster through its view). */
+  setAggregateSource(source: AggregateSource | null): void {
+    this.aggregateSource = source;
+    for (const r of this.runners.values()) r.engine.setAggregateSource(source);
+  }
+
+  wakeAt(at: number, fn: () => void): () => void {
+    return this.clock.wakeAt(at, fn);
+  }
+
   now(): number {
     return this.clock.now();
   }
@@ -623,6 +637,7 @@ export class ClusterNode implements EngineApi {
       stateSchema: cm.def.stateSchema,
       messageSchema: cm.def.messageSchema,
       level: cm.def.level?.bind(cm.def),
+      aggregates: cm.def.aggregates,
     }));
   }
 

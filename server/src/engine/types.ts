@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwin/shared';
 import type { Clock } from './clock.js';
+import type { AggregateSource } from './context.js';
 import type { EngineMetrics } from './metrics.js';
 import type { TwinStore } from '../store/store.js';
 import type { RawBatch } from '../store/raw-batch.js';
@@ -99,6 +100,8 @@ export interface ModelInfo {
   messageSchema: unknown;
   /** the model's `level(state)`, when it declares one */
   level?: (state: unknown) => unknown;
+  /** the aggregates its code reads with `ctx.aggregate` */
+  aggregates?: ModelDefinition['aggregates'];
 }
 
 export interface IngestOptions {
@@ -162,6 +165,10 @@ export interface EngineApi {
    * arrive once and in order. Absent on the embedded engine (it takes everything in).
    */
   readonly roles?: IngestRoles;
+  /** Call `fn` once the engine clock (virtual in simulations) reaches `at`; returns a cancel function. */
+  wakeAt?(at: number, fn: () => void): () => void;
+  /** Where the models' `ctx.aggregate` reads from (index/feedback.ts). */
+  setAggregateSource?(source: AggregateSource | null): void;
 }
 
 export type IngestRole = 'mqtt';
