@@ -12,6 +12,9 @@ COPY test/package.json test/
 RUN pnpm install --frozen-lockfile
 COPY . .
 RUN pnpm --filter @hextwin/web build
+# run unprivileged: the image's `node` user (uid 1000) owns only the data directory
+RUN mkdir -p /data && chown node:node /data
+USER node
 WORKDIR /app/server
 ENV HOST=0.0.0.0 PORT=4000 DATA_DIR=/data WEB_DIR=/app/web/dist NODE_ENV=production
 EXPOSE 4000

@@ -12,7 +12,10 @@ export interface FigureReport {
   value: number;
   /** "msgs/s", "ms", "bytes/twin"; in --quick runs say what was smaller: "msgs/s (100k twins)" */
   unit: string;
-  /** name of the floor figure this one compares to, e.g. "floor.parse-lookup-update" */
+  /**
+   * name of the floor figure this one compares to, e.g. "floor.parse-lookup-update", or of a peer
+   * reported earlier in the same run (a figure of another system under the same load)
+   */
   floor?: string;
   /** what we aim for, in words: "ratio >= 0.8", "<= 100 ms" */
   goal?: string;
@@ -30,6 +33,10 @@ export interface Bench {
 
 export interface Figure {
   readonly name: string;
+  /** the floors its reports compare to: `--only` runs them too, so that ratios are never missing */
+  readonly floors?: readonly string[];
+  /** for a floor figure: the floor names it reports, when they are not just its own name */
+  readonly provides?: readonly string[];
   run(b: Bench): Promise<void>;
 }
 

@@ -61,6 +61,11 @@ const appliedFrom = (registry: Registry) => async () => {
 };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-cluster-'));
+// stopped by the bench (its figure failed, or SIGINT): leave no data directory behind
+process.once('SIGTERM', () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(143);
+});
 try {
   progress(`embedded engine (LMDB): ${messages} messages over ${twins} twins`);
   const r1 = new Registry();

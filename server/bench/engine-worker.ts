@@ -40,6 +40,11 @@ const small = defineModel<{ v: number; t: number; n: number }, Reading>({
 const twins = Number(process.argv[2] ?? 1_000_000);
 const messages = Number(process.argv[3] ?? 2_000_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-engine-'));
+// stopped by the bench (its figure failed, or SIGINT): leave no data directory behind
+process.once('SIGTERM', () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(143);
+});
 const progress = (s: string) => process.stderr.write(`  engine: ${s}\n`);
 
 function engineOn(store: LmdbStore): Engine {

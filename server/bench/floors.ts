@@ -220,6 +220,7 @@ const filterScan: Figure = {
 /** The four loopback floors share one server process. */
 const loopback: Figure = {
   name: 'floor.loopback',
+  provides: [Floor.wsBatch100, Floor.wsSingle8, Floor.httpSingle, Floor.httpBatch100],
   async run(b) {
     const p = plan(b);
     // the server process holds its own twins; the client here only needs the message texts

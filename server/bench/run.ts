@@ -3,7 +3,10 @@
  * bench/figures/*.ts, prints one JSON line per figure on stdout
  * (`{"name","value","unit","floor","ratio","goal"}`), progress and a table at the end on stderr, and
  * writes the results to .bench/results-<timestamp>.json at the workspace root.
- * `--only` runs the floors and figures whose name contains TEXT; `--out DIR` writes the results file there.
+ * `--only` runs the floors and figures whose name contains TEXT (or any of a comma-separated list),
+ * and the floors those figures name in `floors`;
+ * `--figures DIR` loads the figure files from DIR instead of bench/figures; `--out DIR` writes the
+ * results file there.
  * Exits 1 when a figure failed (threw or ran out of time); slow figures are figures, not failures.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -15,19 +18,19 @@ import { parseArgs } from 'node:util';
 import type { Bench, Figure, FigureReport, FigureResult } from './bench.js';
 import { isFigure } from './bench.js';
 import floors from './floors.js';
+import { stopChildrenOnExit, stopTracked } from './lib/children.js';
 import { formatTable } from './lib/table.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-async function loadFigures(): Promise<Figure[]> {
-  const dir = path.join(here, 'figures');
+async function loadFigures(dir: string): Promise<Figure[]> {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.endsWith('.d.ts'))
     .sort();
   const out: Figure[] = [];
   for (const f of files) {
     const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { default?: unknown };
-    if (!isFigure(mod.default)) throw new Error(`bench/figures/${f} must export default { name: string, async run(b) }`);
+    if (!isFigure(mod.default)) throw new Error(`${path.join(dir, f)} must export default { name: string, async run(b) }`);
     out.push(mod.default);
   }
   return out;
@@ -40,17 +43,27 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' }, figures: { type: 'string' } },
+  });
   const quick = values.quick ?? false;
   const only = values.only;
+  const wanted = only?.split(',').filter((w) => w !== '');
   const results: FigureResult[] = [];
   const failures: { figure: string; error: string }[] = [];
   const floorValues = new Map<string, number>();
+  // every value reported so far: a figure may be quoted against a peer measured earlier in the run
+  const measured = new Map<string, number>();
   const startedAt = new Date();
   const t0 = performance.now();
   const note = (text: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${text}\n`);
+  stopChildrenOnExit(note);
 
-  const figures = [...floors, ...(await loadFigures())].filter((f) => !only || f.name.includes(only));
+  const figureDir = values.figures ? path.resolve(values.figures) : path.join(here, 'figures');
+  const picked = (f: Figure) => !wanted || wanted.some((w) => f.name.includes(w));
+  const chosen = (await loadFigures(figureDir)).filter(picked);
+  const needed = new Set(chosen.flatMap((f) => f.floors ?? []));
+  const figures = [...floors.filter((f) => picked(f) || (f.provides ?? [f.name]).some((n) => needed.has(n))), ...chosen];
   note(`${quick ? 'quick run' : 'full run'}: ${figures.length} figure files, node ${process.version}, ${cpus().length} cores`);
 
   for (const figure of figures) {
@@ -62,7 +75,8 @@ async function main(): Promise<number> {
       report(r: FigureReport) {
         if (!Number.isFinite(r.value)) throw new Error(`${figure.name} reported ${r.name} = ${r.value}`);
         if (isFloor) floorValues.set(r.name, r.value);
-        const floorValue = r.floor === undefined ? undefined : floorValues.get(r.floor);
+        measured.set(r.name, r.value);
+        const floorValue = r.floor === undefined ? undefined : measured.get(r.floor);
         const result: FigureResult = {
           name: r.name,
           value: Number(r.value.toPrecision(6)),
@@ -84,6 +98,8 @@ async function main(): Promise<number> {
       failures.push({ figure: figure.name, error: (e as Error).message });
       note(`${figure.name} FAILED: ${(e as Error).stack ?? String(e)}`);
     }
+    // whatever the figure left running (it failed, timed out or forgot) is stopped before the next one
+    for (const left of await stopTracked()) note(`stopped ${left.what} (pid ${left.pid}) that ${figure.name} left running`);
   }
 
   process.stderr.write('\n' + formatTable(results) + '\n');

@@ -2,6 +2,7 @@
 import { HextwinError } from '@hextwin/shared';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { natsSettings, type NatsSettings } from './cluster/nats-settings.js';
 
 export interface Config {
   port: number;
@@ -43,6 +44,21 @@ export interface Config {
   modelTimeoutMs: number;
   /** ms a synchronous model call may hold the event loop before the watchdog quarantines the twin and ends the process (0: off) */
   modelWatchdogMs: number;
+  /** cluster: NATS_REPLICAS, credentials (NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS, NATS_NKEY_SEED[_FILE]) and TLS (NATS_TLS_*) */
+  nats: NatsSettings;
+  /** Host names accepted besides loopback names, IP literals and HOST (lower case; '*' accepts any) */
+  allowedHosts: string[];
+  /** origins (scheme://host[:port]) allowed besides the server's own; '*' allows any */
+  allowedOrigins: string[];
+  /** development only: without AUTH_FILE, every caller is an anonymous admin (loopback only) */
+  authAnonymous: boolean;
+  /** the admin token used without AUTH_FILE instead of one generated into DATA_DIR */
+  adminToken: string | undefined;
+  /** messages a second per API key across all its connections, 0 = unlimited */
+  keyRateLimit: number;
+  /** open connections at most (HTTP, WebSocket) in total, and per API key */
+  maxConnections: number;
+  maxConnectionsPerKey: number;
   /** GraphQL abuse limits (GRAPHQL_* variables; see docs/SECURITY.md) */
   graphql: GraphqlLimits;
 }
@@ -56,6 +72,15 @@ export interface GraphqlLimits {
   /** operations a second per API key (per client address without AUTH_FILE), 0 = unlimited */
   rateLimit: number;
 }
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+}
+
+const WILDCARD_HOSTS = ['0.0.0.0', '::', '[::]'];
 
 type Env = Record<string, string | undefined>;
 
@@ -97,6 +122,13 @@ export function startDir(env: Env = process.env): string {
 function pathVar(env: Env, name: string): string | undefined {
   const raw = env[name];
   return raw ? path.resolve(startDir(env), raw) : undefined;
+}
+
+function adminToken(env: Env): string | undefined {
+  const t = env.ADMIN_TOKEN;
+  if (!t) return undefined;
+  if (t.length < 16 || /\s/.test(t)) throw new HextwinError('CONFIG_INVALID', 'ADMIN_TOKEN must be at least 16 characters without spaces');
+  return t;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -141,5 +173,23 @@ export function loadConfig(env: Env = process.env): Config {
       maxSubscriptionsPerKey: int(env, 'GRAPHQL_MAX_SUBSCRIPTIONS_PER_KEY', 500, 1, 1_000_000),
       rateLimit: int(env, 'GRAPHQL_RATE_LIMIT', 300, 0, 100_000_000),
     },
+    nats: natsSettings(env),
+    // binding every interface means answering to names we cannot know: any Host unless listed
+    allowedHosts: env.ALLOWED_HOSTS ? list(env, 'ALLOWED_HOSTS') : WILDCARD_HOSTS.includes(host) ? ['*'] : [],
+    allowedOrigins: list(env, 'ALLOWED_ORIGINS').map((o) => {
+      if (o === '*') return o;
+      try {
+        const u = new URL(o);
+        if (u.origin !== 'null') return u.origin;
+      } catch {
+        // reported below
+      }
+      throw new HextwinError('CONFIG_INVALID', `ALLOWED_ORIGINS: ${JSON.stringify(o)} is not an origin such as https://ops.example.com`);
+    }),
+    authAnonymous: env.AUTH_ANONYMOUS === '1',
+    adminToken: adminToken(env),
+    keyRateLimit: int(env, 'KEY_RATE_LIMIT', 500_000, 0, 100_000_000),
+    maxConnections: int(env, 'MAX_CONNECTIONS', 10_000, 1, 10_000_000),
+    maxConnectionsPerKey: int(env, 'MAX_CONNECTIONS_PER_KEY', 1_000, 1, 10_000_000),
   };
 }

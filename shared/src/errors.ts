@@ -15,10 +15,13 @@ export const ErrorCodes = {
   METHOD_NOT_ALLOWED: { status: 405, message: 'That method is not allowed here.' },
   UNAUTHENTICATED: { status: 401, message: 'A valid API key is required.' },
   FORBIDDEN: { status: 403, message: 'The API key may not do that.' },
+  ORIGIN_NOT_ALLOWED: { status: 403, message: 'The Host or Origin of the request is not allowed (ALLOWED_HOSTS, ALLOWED_ORIGINS).' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The body must be sent as application/json.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body or frame is larger than allowed.' },
   TOO_MANY_MESSAGES: { status: 413, message: 'Too many messages in one request.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests; retry later.' },
   OVERLOADED: { status: 429, message: 'The engine is at capacity; retry later.' },
+  TOO_MANY_CONNECTIONS: { status: 429, message: 'Too many open connections for this API key or in total.' },
   MESSAGE_LOOP: { status: 400, message: 'Twin-to-twin messages went too many hops.' },
   TIMER_LIMIT: { status: 400, message: 'A twin has too many timers.' },
   MODEL_ERROR: { status: 500, message: 'The model threw while processing.' },
@@ -37,6 +40,8 @@ export const ErrorCodes = {
   STORE_FAILED: { status: 500, message: 'The state store failed to write.' },
   CLUSTER_UNAVAILABLE: { status: 503, message: 'The cluster cannot take or answer this right now; retry shortly.' },
   CONFIG_INVALID: { status: 500, message: 'A configuration value is not valid.' },
+  NATS_AUTH_FAILED: { status: 500, message: "The NATS server refused this node's credentials." },
+  NODE_ID_IN_USE: { status: 500, message: 'Another live node of the cluster has this NODE_ID.' },
   INTERNAL: { status: 500, message: 'Unexpected error.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -164,10 +164,13 @@ export function isModelName(name: string): boolean {
   return MODEL_NAME.test(name);
 }
 
-/** Twin ids: 1 to 256 characters, printable, no control characters. */
+/** A lone surrogate: not well-formed UTF-16, so not encodable as UTF-8 (stores and JSON would turn it into U+FFFD). */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Twin ids: 1 to 256 characters, printable, no control characters, well-formed UTF-16. */
 export function isTwinId(id: string): boolean {
   // eslint-disable-next-line no-control-regex
-  return id.length > 0 && id.length <= 256 && !/[\u0000-\u001f\u007f]/.test(id);
+  return id.length > 0 && id.length <= 256 && !/[\u0000-\u001f\u007f]/.test(id) && !LONE_SURROGATE.test(id);
 }
 
 /** Event time of a message field given as epoch ms or an ISO 8601 string; undefined when absent or invalid. */

@@ -127,11 +127,15 @@ function expectString(obj: Record<string, unknown>, key: string, where = ''): st
   return v;
 }
 
+/** Longest string fid: a session remembers its recent fids, so their size is bounded. */
+export const MAX_FID_LENGTH = 128;
+
 function expectFid(obj: Record<string, unknown>): void {
   const v = obj.fid;
   if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
     throw new ProtocolError(`expected 'fid' to be a string or number, got ${typeName(v)}`);
   }
+  if (typeof v === 'string' && v.length > MAX_FID_LENGTH) throw new ProtocolError(`expected 'fid' to be at most ${MAX_FID_LENGTH} characters, got ${v.length}`);
 }
 
 function expectEnvelope(v: unknown, where: string): void {

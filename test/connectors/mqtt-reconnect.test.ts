@@ -54,7 +54,15 @@ describe('MQTT broker outage', () => {
     expect(down.body.failing?.mqtt).toMatch(/not connected to the MQTT broker/);
     expect(await metric(server.url, 'hextwin_connector_up', { connector: 'mqtt' })).toBe(0);
     // REST goes on meanwhile
-    expect((await fetch(server.url + '/api/v1/messages/probe/rest-meanwhile', { method: 'POST', body: '{"seq":1}' })).status).toBe(202);
+    expect(
+      (
+        await fetch(server.url + '/api/v1/messages/probe/rest-meanwhile', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"seq":1}',
+        })
+      ).status,
+    ).toBe(202);
 
     broker = await startMosquitto({ port: broker.port });
     await until('readyz to pass again', readyz, (r) => r.status === 200);

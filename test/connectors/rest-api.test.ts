@@ -138,7 +138,13 @@ describe('Limits', () => {
   it('answers 413 to a streamed body as soon as it passes the cap, while the client still holds the rest', async () => {
     const answer = await new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/v1/messages/probe/stream', headers: { 'transfer-encoding': 'chunked' } },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: '/api/v1/messages/probe/stream',
+          headers: { 'transfer-encoding': 'chunked', 'content-type': 'application/json' },
+        },
         (res) => {
           res.resume();
           resolve({ status: res.statusCode!, connection: res.headers.connection });

@@ -1,9 +1,12 @@
 /**
  * Starts the real hextwin server as a child process on a free port with its own data directory,
  * and stops it by PID. `kill()` is a SIGKILL (crash tests); `stop()` a graceful SIGTERM.
+ * Without AUTH_FILE the kit's servers run in the development mode AUTH_ANONYMOUS=1 (every caller is
+ * an admin on loopback), so tests that are not about authentication need no key; pass
+ * `env: { AUTH_ANONYMOUS: '' }` for the product's default (a generated admin token, `adminToken()`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +24,8 @@ export interface ServerHandle {
   pid: number;
   /** everything the server wrote to stdout/stderr so far */
   output(): string;
+  /** the admin token of token mode (no AUTH_FILE, no AUTH_ANONYMOUS), as kept in DATA_DIR */
+  adminToken(): string;
   stop(): Promise<void>;
   kill(): Promise<void>;
   /** start again on the same port and data directory */
@@ -62,6 +67,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerHandl
       DATA_DIR: dataDir,
       WEB_DIR: path.join(repoRoot, 'web/dist'),
       LOG_LEVEL: 'warn',
+      ...(opts.env?.AUTH_FILE ? {} : { AUTH_ANONYMOUS: '1' }),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -77,6 +83,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<ServerHandl
     dataDir,
     pid: child.pid!,
     output: () => buf,
+    adminToken: () => readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

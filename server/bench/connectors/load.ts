@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import mqtt from 'mqtt';
 import WebSocket from 'ws';
-import { httpPost, rawHttpRate, windowedWsRate, wsConnect, wsTextFrame } from '../lib/raw-clients.js';
+import { httpPost, rawHttpRun, windowedWsRun, wsConnect, wsTextFrame, type HttpRun } from '../lib/raw-clients.js';
 import { messageBatches, messageDocs, type TelemetryMessage } from '../lib/twins.js';
 
 export const MODEL = 'bench-reading';
@@ -34,8 +34,13 @@ async function ingestSocket(port: number): Promise<net.Socket> {
  * their ack, for `ms`; acknowledged (durable) messages per second. Every frame has a fresh fid.
  */
 export async function wsIngestRate(port: number, batches: string[], perFrame: number, connections: number, window: number, ms: number): Promise<number> {
+  return (await wsIngestRun(port, batches, perFrame, connections, window, ms)).acked / (ms / 1000);
+}
+
+/** wsIngestRate's run: messages acknowledged within `ms`, in all until the last frame came back, and the seconds to then. */
+export async function wsIngestRun(port: number, batches: string[], perFrame: number, connections: number, window: number, ms: number) {
   const sockets = await Promise.all(Array.from({ length: connections }, () => ingestSocket(port)));
-  return windowedWsRate(sockets, {
+  return windowedWsRun(sockets, {
     frames: (c) => {
       let fid = 0;
       return () => {
@@ -50,19 +55,19 @@ export async function wsIngestRate(port: number, batches: string[], perFrame: nu
   });
 }
 
-/** REST bulk (`POST /api/v1/messages`, JSON arrays) over `connections` keep-alive connections: accepted messages per second. */
-export async function restBulkRate(port: number, batches: string[], perRequest: number, connections: number, ms: number): Promise<number> {
+/** REST bulk (`POST /api/v1/messages`, JSON arrays) over `connections` keep-alive connections for `ms`, until the last answer. */
+export async function restBulkRun(port: number, batches: string[], connections: number, ms: number): Promise<HttpRun> {
   const requests = batches.map((b) => httpPost(port, '/api/v1/messages', b));
-  return (await rawHttpRate(port, requests, connections, ms)) * perRequest;
+  return rawHttpRun(port, requests, connections, { ms });
 }
 
-/** REST, one message per request (`POST /api/v1/messages/{model}/{id}`) over `connections` keep-alive connections: requests per second. */
-export async function restSingleRate(port: number, twins: number, connections: number, ms: number): Promise<number> {
+/** REST, one message per request (`POST /api/v1/messages/{model}/{id}`) over `connections` keep-alive connections for `ms`, until the last answer. */
+export async function restSingleRun(port: number, twins: number, connections: number, ms: number): Promise<HttpRun> {
   const requests = messageDocs(20_000, twins, 11).map((text) => {
     const m = JSON.parse(text) as TelemetryMessage;
     return httpPost(port, `/api/v1/messages/${MODEL}/${m.id}`, `{"temp":${m.temp},"rpm":${m.rpm},"alertLevel":${m.alertLevel},"timestamp":${m.timestamp}}`);
   });
-  return rawHttpRate(port, requests, connections, ms);
+  return rawHttpRun(port, requests, connections, { ms });
 }
 
 async function serverCount(url: string): Promise<number> {

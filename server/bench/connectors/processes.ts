@@ -6,10 +6,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnServer, stopChild } from '../lib/child.js';
+import { trackChild } from '../lib/children.js';
 
 export interface Child {
   url: string;
   port: number;
+  /** the process's id, e.g. to read its CPU time in /proc */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   return {
     url,
     port,
+    pid: child.pid!,
     async stop() {
       await stopChild(child);
       rmSync(dataDir, { recursive: true, force: true });
@@ -67,7 +71,7 @@ export async function startMosquitto(): Promise<Child | null> {
     ].join('\n'),
   );
   chmodSync(conf, 0o644);
-  const child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
+  const child = trackChild(spawn(bin, ['-c', conf], { stdio: 'ignore' }), `mosquitto on port ${port}`, () => rmSync(dir, { recursive: true, force: true }));
   const deadline = Date.now() + 10_000;
   for (;;) {
     const up = await new Promise<boolean>((r) => {
@@ -82,5 +86,13 @@ export async function startMosquitto(): Promise<Child | null> {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { url: `mqtt://127.0.0.1:${port}`, port, stop: () => stopChild(child) };
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    pid: child.pid!,
+    async stop() {
+      await stopChild(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

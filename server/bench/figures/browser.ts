@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { Figure } from '../bench.js';
 import { freePort, stopChild } from '../lib/child.js';
+import { childPids, trackChild, trackPid, untrackPid } from '../lib/children.js';
 import { buildDashboard, launchChromium } from '../lib/chromium.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -36,10 +37,15 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
   const tsx = import.meta.resolve('tsx');
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsx, path.join(repoRoot, 'server/src/main.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn' },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn', AUTH_ANONYMOUS: '1' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+  trackChild(child, `hextwin server for the browser figure, port ${port}`, () => rmSync(dataDir, { recursive: true, force: true }));
   const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await stopChild(child);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
@@ -48,15 +54,26 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error('server not ready after 60 s');
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('server not ready after 60 s');
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
+  return { url, wsUrl: `ws://127.0.0.1:${port}/ingest`, stop };
+}
+
+/** Chromium under playwright, its browser process tracked by PID (playwright does not hand us the process). */
+async function launchTracked(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const before = new Set(childPids());
+  const browser = await launchChromium();
+  const pids = childPids().filter((p) => !before.has(p));
+  for (const p of pids) trackPid(p, 'Chromium');
   return {
-    url,
-    wsUrl: `ws://127.0.0.1:${port}/ingest`,
-    async stop() {
-      await stopChild(child);
-      rmSync(dataDir, { recursive: true, force: true });
+    browser,
+    async close() {
+      await browser.close();
+      for (const p of pids) untrackPid(p);
     },
   };
 }
@@ -155,11 +172,16 @@ const figure: Figure = {
     b.progress('building the dashboard');
     await buildDashboard();
     b.progress('starting the server and Chromium');
-    const server = await startServer();
-    const browser = await launchChromium();
-    const feeder = await Feeder.open(server.wsUrl);
+    // each started thing is stopped in `finally`, whichever step after it fails
+    let server: Awaited<ReturnType<typeof startServer>> | undefined;
+    let chromium: Awaited<ReturnType<typeof launchTracked>> | undefined;
+    let feeder: Feeder | undefined;
     let feeding = true;
     try {
+      server = await startServer();
+      chromium = await launchTracked();
+      const browser = chromium.browser;
+      feeder = await Feeder.open(server.wsUrl);
       const idle = await openInstrumented(browser, server.url);
 
       // the floor: the longest task one repaint of the idle map costs on this machine
@@ -188,6 +210,7 @@ const figure: Figure = {
         await feeder.send(items);
       }
       await feeder.drain();
+      const steady = feeder;
 
       // then every node reports once a second; about 2% of them are in trouble at any time
       let tick = 0;
@@ -205,7 +228,7 @@ const figure: Figure = {
                 message: { type: 'status', condition: trouble ? CONDITIONS[(j + tick) % CONDITIONS.length] : 'normal' },
               });
             }
-            await feeder.send(items);
+            await steady.send(items);
           }
           const rest = 1_000 - (Date.now() - started);
           if (rest > 0) await new Promise((r) => setTimeout(r, rest));
@@ -245,9 +268,9 @@ const figure: Figure = {
       b.report({ name: 'browser.ingest-reached', value: Math.round(rate), unit: `msgs/s${per}`, goal: `${twins} msgs/s (every twin once a second)` });
     } finally {
       feeding = false;
-      feeder.close();
-      await browser.close();
-      await server.stop();
+      feeder?.close();
+      await chromium?.close();
+      await server?.stop();
     }
   },
 };

@@ -16,32 +16,23 @@
  *   answers again. A dead process is noticed by probes (its subject has no responder once its
  *   connection is gone) before the default node TTL (3 s), which covers hung nodes.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { partition, PARTITIONS } from '@hextwin/shared';
 import type { Bench } from '../bench.js';
 import { Floor } from '../floors.js';
 import { httpPost, rawHttpRate } from '../lib/raw-clients.js';
 import { counterSum, natsServerInstalled, startNatsServer, startNode, type Proc } from '../lib/cluster-procs.js';
+import { runWorker as run } from '../lib/worker.js';
 
 const modelsDir = fileURLToPath(new URL('../cluster-models', import.meta.url));
 const TWINS = 10_000;
 const CONNECTIONS = 64;
 
-function runWorker(
-  natsUrl: string,
-  messages: number,
-): Promise<{ embeddedAccepted: number; embeddedApplied: number; clusterAccepted: number; clusterApplied: number }> {
-  const worker = fileURLToPath(new URL('../cluster-worker.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', worker, natsUrl, String(messages), String(TWINS)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`cluster worker exited with ${code}`))));
-  });
+function runWorker(natsUrl: string, messages: number) {
+  return run<{ embeddedAccepted: number; embeddedApplied: number; clusterAccepted: number; clusterApplied: number }>(
+    new URL('../cluster-worker.ts', import.meta.url),
+    [natsUrl, String(messages), String(TWINS)],
+  );
 }
 
 /** Pre-built REST bulk POSTs of 100 envelopes each. */
@@ -119,6 +110,7 @@ async function waitBalanced(node: Proc, members: number, ms: number): Promise<vo
 
 export default {
   name: 'cluster',
+  floors: [Floor.httpBatch100],
   async run(b: Bench) {
     if (!natsServerInstalled()) {
       b.progress('cluster: nats-server is not installed; skipping the cluster figures');

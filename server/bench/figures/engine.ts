@@ -1,24 +1,17 @@
 /** Engine figures (issue 2): apply rate with durability on, memory per twin, restart-to-ready. */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { Bench } from '../bench.js';
 import { Floor } from '../floors.js';
+import { runWorker as run } from '../lib/worker.js';
 
-function runWorker(twins: number, messages: number): Promise<{ applyRate: number; bytesPerTwin: number; restartMs: number; restored: number }> {
-  const worker = fileURLToPath(new URL('../engine-worker.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', worker, String(twins), String(messages)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`engine worker exited with ${code}`))));
-  });
-}
+const runWorker = (twins: number, messages: number) =>
+  run<{ applyRate: number; bytesPerTwin: number; restartMs: number; restored: number }>(new URL('../engine-worker.ts', import.meta.url), [
+    String(twins),
+    String(messages),
+  ]);
 
 export default {
   name: 'engine',
+  floors: [Floor.parseLookupUpdateBatch100, Floor.memoryPerTwin],
   async run(b: Bench) {
     const twins = b.quick ? 100_000 : 1_000_000;
     const label = b.quick ? '100k' : '1M';

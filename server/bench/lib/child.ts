@@ -1,11 +1,12 @@
 /** What the benchmarks need to run real processes beside themselves: a free port, the server, and a clean stop. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { trackChild } from './children.js';
 
 /** A free TCP port on 127.0.0.1 (the OS picks it). */
 export function freePort(): Promise<number> {
@@ -51,9 +52,12 @@ export async function spawnServer(opts: { modelsDir: string; env?: Record<string
       LOG_LEVEL: 'error',
       HEXTWIN_SAMPLE_MODELS: '0',
       MODELS_DIR: opts.modelsDir,
+      // the load clients send no key: the development mode without authentication (loopback only)
+      ...(opts.env?.AUTH_FILE ? {} : { AUTH_ANONYMOUS: '1' }),
       ...opts.env,
     },
     stdio: ['ignore', opts.stdio ?? 'ignore', 'pipe'],
   });
+  trackChild(child, `hextwin server on port ${port}`, () => rmSync(dataDir, { recursive: true, force: true }));
   return { child, port, url: `http://127.0.0.1:${port}`, dataDir };
 }

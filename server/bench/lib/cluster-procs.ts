@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort, spawnServer } from './child.js';
+import { trackChild } from './children.js';
 export { freePort };
 
 export function natsServerInstalled(): boolean {
@@ -56,7 +57,11 @@ async function waitFor(ok: () => Promise<boolean>, ms: number, what: string, pro
 export async function startNatsServer(): Promise<Proc> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-nats-'));
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = trackChild(
+    spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+    `nats-server on port ${port}`,
+    () => rmSync(dir, { recursive: true, force: true }),
+  );
   const proc = track(child, `nats://127.0.0.1:${port}`, port, () => rmSync(dir, { recursive: true, force: true }));
   const connects = () =>
     new Promise<boolean>((resolve) => {

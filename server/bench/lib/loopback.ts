@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { trackChild } from './children.js';
 
 export interface Loopback {
   port: number;
@@ -13,10 +14,13 @@ export interface Loopback {
 }
 
 export async function startLoopback(twins: number): Promise<Loopback> {
-  const child: ChildProcess = fork(new URL('./loopback-server.ts', import.meta.url), [String(twins)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = trackChild(
+    fork(new URL('./loopback-server.ts', import.meta.url), [String(twins)], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+    'loopback floor server',
+  );
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m: { port: number }) => resolve(m.port));
     child.once('exit', (code) => reject(new Error(`the loopback server exited with ${code}`)));

@@ -103,12 +103,14 @@ export interface WsWindowLoad {
 }
 
 /**
- * Keeps `window` frames awaiting their ack on each of `sockets` (upgraded WebSockets) for `ms`;
- * returns acknowledged messages per second. Destroys the sockets when done.
+ * Runs `load` over `sockets`: each keeps at most `window` frames awaiting their ack, for `ms`;
+ * `acked` counts the messages acknowledged within `ms`, `total` those acknowledged until the last
+ * frame in flight came back, `seconds` the time to that point. Destroys the sockets when done.
  */
-export async function windowedWsRate(sockets: net.Socket[], load: WsWindowLoad): Promise<number> {
+export async function windowedWsRun(sockets: net.Socket[], load: WsWindowLoad): Promise<{ acked: number; total: number; seconds: number }> {
   const { window, ms } = load;
   let acked = 0;
+  let total = 0;
   const t0 = performance.now();
   await Promise.all(
     sockets.map(
@@ -131,6 +133,7 @@ export async function windowedWsRate(sockets: net.Socket[], load: WsWindowLoad):
           s.on('data', (d: Buffer) => {
             const n = counter.push(d);
             inFlight -= n;
+            total += n * load.messagesPerFrame;
             if (performance.now() - t0 <= ms) acked += n * load.messagesPerFrame;
             else running = false;
             pump();
@@ -139,8 +142,14 @@ export async function windowedWsRate(sockets: net.Socket[], load: WsWindowLoad):
         }),
     ),
   );
+  const seconds = (performance.now() - t0) / 1000;
   for (const s of sockets) s.destroy();
-  return acked / (ms / 1000);
+  return { acked, total, seconds };
+}
+
+/** windowedWsRun as a rate: messages acknowledged within `ms`, per second. */
+export async function windowedWsRate(sockets: net.Socket[], load: WsWindowLoad): Promise<number> {
+  return (await windowedWsRun(sockets, load)).acked / (load.ms / 1000);
 }
 
 /**
@@ -177,8 +186,15 @@ export function httpPost(port: number, path: string, body: string): Buffer {
 class ResponseCounter {
   private rest = '';
   push(d: Buffer, status: string): number {
+    const statuses = this.statuses(d);
+    const wrong = statuses.find((s) => !s.startsWith(`HTTP/1.1 ${status}`));
+    if (wrong !== undefined) throw new Error(`loopback server answered ${wrong}`);
+    return statuses.length;
+  }
+  /** The status lines of the responses this chunk completed. */
+  statuses(d: Buffer): string[] {
     let text = this.rest + d.toString('latin1');
-    let n = 0;
+    const out: string[] = [];
     for (;;) {
       const end = text.indexOf('\r\n\r\n');
       if (end < 0) break;
@@ -186,12 +202,11 @@ class ResponseCounter {
       const m = /content-length:\s*(\d+)/i.exec(head);
       const len = m ? Number(m[1]) : 0;
       if (text.length < end + 4 + len) break;
-      if (!head.startsWith(`HTTP/1.1 ${status}`)) throw new Error(`loopback server answered ${head.split('\r\n')[0]}`);
+      out.push(head.slice(0, head.indexOf('\r\n')));
       text = text.slice(end + 4 + len);
-      n++;
     }
     this.rest = text;
-    return n;
+    return out;
   }
 }
 
@@ -228,4 +243,56 @@ export async function rawHttpRate(port: number, requests: Buffer[], connections:
   );
   for (const s of sockets) s.destroy();
   return done / (ms / 1000);
+}
+
+export interface HttpRun {
+  /** requests answered 202 */
+  accepted: number;
+  /** requests answered otherwise (429 from a full engine, say), by status line */
+  refused: Record<string, number>;
+  /** from the first request to the last answer */
+  seconds: number;
+}
+
+/**
+ * Like rawHttpRate, but counts every answer until the last one in flight has come back, so that
+ * the work a server did in the run (its CPU time, say) and the requests it answered match. With
+ * `once`, each request is sent once (a warm-up that creates twins) instead of cycling for `ms`.
+ */
+export async function rawHttpRun(port: number, requests: Buffer[], connections: number, o: { ms: number; once?: boolean }): Promise<HttpRun> {
+  const sockets = await Promise.all(Array.from({ length: connections }, () => connect(port)));
+  let accepted = 0;
+  const refused: Record<string, number> = {};
+  let next = 0;
+  const t0 = performance.now();
+  const take = (): Buffer | undefined => {
+    if (o.once ? next >= requests.length : performance.now() - t0 > o.ms) return undefined;
+    return requests[next++ % requests.length];
+  };
+  await Promise.all(
+    sockets.map(
+      (s) =>
+        new Promise<void>((resolve, reject) => {
+          const counter = new ResponseCounter();
+          s.on('error', reject);
+          s.on('data', (d: Buffer) => {
+            const answered = counter.statuses(d);
+            if (answered.length === 0) return;
+            for (const st of answered) {
+              if (st.startsWith('HTTP/1.1 202')) accepted++;
+              else refused[st] = (refused[st] ?? 0) + 1;
+            }
+            const req = take();
+            if (req) s.write(req);
+            else resolve();
+          });
+          const first = take();
+          if (first) s.write(first);
+          else resolve();
+        }),
+    ),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const s of sockets) s.destroy();
+  return { accepted, refused, seconds };
 }

@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { HextwinError, type ModelDefinition } from '@hextwin/shared';
+import { HextwinError, toCoded, type ModelDefinition } from '@hextwin/shared';
 import type { Config } from '../config.js';
 import { Engine } from '../engine/engine.js';
 import { RealClock, type Clock } from '../engine/clock.js';
@@ -20,7 +20,9 @@ import { openAuth } from '../auth/auth.js';
 import type { AppContext, Feature, FeatureHandle, ScenarioRegistry } from './feature.js';
 import { Router } from './router.js';
 import { sendError } from './http-errors.js';
+import { HttpGuard, setSecurityHeaders } from './http-guard.js';
 import { healthFeature } from './health.js';
+import { loopMonitorFeature } from './loop-monitor.js';
 import { dashboardFeature } from './dashboard.js';
 import { graphqlFeature } from '../api/graphql/feature.js';
 import { simulatorFeature } from '../simulator/feature.js';
@@ -78,13 +80,15 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   const logger = opts.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hextwin_' });
-  const auth = openAuth(config.authFile);
+  if (config.authAnonymous && config.authFile) throw new HextwinError('CONFIG_INVALID', 'AUTH_ANONYMOUS=1 and AUTH_FILE exclude each other');
+  const auth = openAuth(config.authFile, { anonymous: config.authAnonymous, adminToken: config.adminToken, dataDir: config.dataDir });
   if (!auth.enabled) {
     if (config.host !== '127.0.0.1' && config.host !== 'localhost' && config.host !== '::1') {
-      throw new HextwinError('CONFIG_INVALID', `HOST=${config.host} without AUTH_FILE would expose an unauthenticated server; set AUTH_FILE or bind 127.0.0.1`);
+      throw new HextwinError('CONFIG_INVALID', `HOST=${config.host} with AUTH_ANONYMOUS=1 would expose an unauthenticated server; bind 127.0.0.1`);
     }
-    logger.warn('no AUTH_FILE: authentication is off, so the server binds to loopback only');
+    logger.warn('AUTH_ANONYMOUS=1: authentication is off (development only), so the server binds to loopback only');
   }
+  const guard = new HttpGuard(config);
   const cluster = config.natsUrl
     ? new ClusterNode({
         natsUrl: config.natsUrl,
@@ -97,6 +101,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
         maxQueued: config.maxQueued,
         baseDir: config.modelsDir ?? process.cwd(),
         nodeTtlMs: config.clusterNodeTtlMs,
+        nats: config.nats,
       })
     : undefined;
   const engine: HostedEngine =
@@ -124,6 +129,19 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : cluster ? 'joining the cluster or NATS unreachable' : 'restoring state',
   );
   const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 });
+  // every TCP connection counts (HTTP keep-alive and WebSocket): beyond MAX_CONNECTIONS a new one gets a coded 429 and is closed
+  let open = 0;
+  server.on('connection', (socket) => {
+    if (open >= config.maxConnections) {
+      engine.metrics.errors.labels('TOO_MANY_CONNECTIONS').inc();
+      const body = JSON.stringify(new HextwinError('TOO_MANY_CONNECTIONS', `more than ${config.maxConnections} open connections (MAX_CONNECTIONS)`).toJSON());
+      socket.end(`HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      setTimeout(() => socket.destroy(), 2_000).unref();
+      return;
+    }
+    open++;
+    socket.once('close', () => open--);
+  });
   let listenAddr = { host: config.host, port: config.port };
 
   const context: AppContext = {
@@ -143,6 +161,13 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   };
 
   server.on('request', (req, res) => {
+    setSecurityHeaders(req, res);
+    try {
+      guard.check(req);
+    } catch (e) {
+      handleFailure(e, res);
+      return;
+    }
     const handler = router.match(req);
     if (!handler) {
       sendError(res, new HextwinError('NOT_FOUND'));
@@ -161,6 +186,14 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     if (coded.code === 'INTERNAL') logger.error({ err: e }, 'request failed');
   };
   server.on('upgrade', (req, socket, head) => {
+    try {
+      guard.check(req);
+    } catch (e) {
+      engine.metrics.errors.labels('ORIGIN_NOT_ALLOWED').inc();
+      const body = JSON.stringify(toCoded(e).toJSON());
+      socket.end(`HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     if (!router.handleUpgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     }
@@ -171,7 +204,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   });
 
   const handles: FeatureHandle[] = [];
-  for (const f of [healthFeature(checks), ...(opts.features ?? features)]) {
+  for (const f of [healthFeature(checks), loopMonitorFeature, ...(opts.features ?? features)]) {
     const h = await f.start(context);
     if (h) handles.push(h);
   }
@@ -191,6 +224,13 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   cluster?.advertise(url);
   await engine.start();
   logger.info({ url, twins: engine.twinCount(), models: opts.models.map((m) => m.name) }, 'ready');
+  if (auth.mode === 'token') {
+    // the fragment never leaves the browser: the dashboard takes the token from it and forgets the URL
+    logger.warn(
+      { url, dashboard: `${url}/#token=${auth.adminToken}`, tokenFile: config.adminToken ? undefined : `${config.dataDir}/admin-token` },
+      `no AUTH_FILE: admin token ${auth.adminToken} (send "Authorization: Bearer <token>"; open the dashboard link to sign in)`,
+    );
+  }
 
   let stopping: Promise<void> | null = null;
   return {

@@ -34,9 +34,12 @@ import type {
   SourceRef,
   TwinView,
 } from '../engine/types.js';
+import { nuid } from '@nats-io/transport-node';
 import { connectCluster, type ClusterConnection } from './connection.js';
+import { OwnerFence } from './fence.js';
+import type { NatsSettings } from './nats-settings.js';
 import { ensureClusterStreams, type ClusterStreams } from './jetstream.js';
-import { clusterNames, type ClusterNames } from './names.js';
+import { clusterNames, safeToken, type ClusterNames } from './names.js';
 import { NatsTransport } from './nats-transport.js';
 import { JsPublisher } from './js-publisher.js';
 import type { Transport } from './transport.js';
@@ -85,8 +88,10 @@ export interface ClusterNodeOptions {
   heartbeatMs?: number;
   /** a node unseen this long is dead and its partitions are taken over */
   nodeTtlMs?: number;
-  /** JetStream replicas of the cluster's streams and buckets (1 for a single NATS server) */
+  /** JetStream replicas of the cluster's streams and buckets (1 for a single NATS server); `nats.replicas` wins */
   replicas?: number;
+  /** credentials, TLS and replicas from the environment (nats-settings.ts) */
+  nats?: Partial<NatsSettings>;
 }
 
 /** One partition's owner and whether this node holds it. */
@@ -100,7 +105,7 @@ export class ClusterNode implements EngineApi {
   readonly metrics: EngineMetrics;
   readonly names: ClusterNames;
   readonly self: string;
-  private readonly o: Required<Omit<ClusterNodeOptions, 'url' | 'clock' | 'prefix'>> & ClusterNodeOptions;
+  private readonly o: Required<Omit<ClusterNodeOptions, 'url' | 'clock' | 'prefix' | 'nats'>> & ClusterNodeOptions;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly compiled = new Map<string, CompiledModel>();
@@ -121,6 +126,12 @@ export class ClusterNode implements EngineApi {
   private ownership!: Ownership;
   private shared!: SharedKvTable<unknown>;
   private reference!: SharedReference;
+  private fence!: OwnerFence;
+  /** this process, among processes that may (wrongly) share its node id */
+  private readonly instance = nuid.next();
+  private idConflict: string | null = null;
+  /** replicas asked for, and what each stream and bucket has */
+  durability: { wanted: number; streams: { stream: string; replicas: number }[] } = { wanted: 1, streams: [] };
   private subs: { unsubscribe(): void }[] = [];
   private started = false;
   /** leaving: refuse ingest, hand partitions over */
@@ -196,11 +207,23 @@ export class ClusterNode implements EngineApi {
   }
 
   async start(): Promise<void> {
+    this.conn = await connectCluster(this.o.natsUrl, `hextwin ${this.self}`, this.log, this.o.nats);
+    try {
+      await this.join();
+    } catch (e) {
+      await this.conn.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async join(): Promise<void> {
     const t0 = performance.now();
-    this.conn = await connectCluster(this.o.natsUrl, `hextwin ${this.self}`, this.log);
     this.maxBytes = Math.max(64 * 1024, Math.min(this.conn.nc.info?.max_payload ?? 1024 * 1024, 8 * 1024 * 1024) - 16 * 1024);
-    this.streams = await ensureClusterStreams(this.conn.nc, this.names, this.o.replicas);
+    const replicas = this.o.nats?.replicas ?? this.o.replicas;
+    this.streams = await ensureClusterStreams(this.conn.nc, this.names, replicas);
+    this.reportReplicas(replicas);
     this.transport = new NatsTransport(this.conn.nc);
+    await this.refuseDuplicateId();
     this.publisher = new JsPublisher(this.conn.nc);
     this.shared = new SharedKvTable(this.streams.shared, this.log);
     await this.shared.start();
@@ -245,17 +268,53 @@ export class ClusterNode implements EngineApi {
     );
     this.subs.push(this.transport.subscribe(this.names.eventWildcard, (data) => this.view.onBatch(data)));
     this.subs.push(this.transport.serve(this.names.gatherSubject, gatherHandler(this)));
-    this.subs.push(this.transport.serve(this.names.aliveSubject(this.self), () => [new Uint8Array([1])]));
+    const startedAt = Date.now();
+    this.subs.push(this.transport.serve(this.names.aliveSubject(this.self), () => [pack({ instance: this.instance, url: this.o.url ?? '', startedAt })]));
     this.membership = new Membership(
       this.streams.nodes,
-      { id: this.self, url: this.o.url ?? '', draining: false, startedAt: Date.now() },
-      { heartbeatMs: this.o.heartbeatMs, ttlMs: this.o.nodeTtlMs, probe: (id) => this.probe(id) },
+      { id: this.self, url: this.o.url ?? '', draining: false, startedAt, instance: this.instance },
+      {
+        heartbeatMs: this.o.heartbeatMs,
+        ttlMs: this.o.nodeTtlMs,
+        probe: (id) => this.probe(id),
+        onConflict: (other) => {
+          this.idConflict ??= `another process (started ${new Date(other.startedAt).toISOString()}, ${other.url || 'no url'}) heartbeats as NODE_ID ${this.self}`;
+          this.log.error({ other }, 'another process uses this NODE_ID: every node needs its own');
+        },
+      },
       () => this.ownership?.kick(),
       this.log,
     );
     this.leases = new LeaseTable(this.streams.leases, this.self, () => this.ownership?.kick(), this.log);
     await this.membership.start();
+    // two processes started with one id at the same moment: both saw the other's heartbeat
+    if (this.idConflict) {
+      this.membership.stop();
+      throw new HextwinError('NODE_ID_IN_USE', this.idConflict);
+    }
     await this.leases.start();
+    this.fence = new OwnerFence(
+      {
+        sinceHeartbeat: () => this.membership.sinceHeartbeat,
+        connected: () => this.conn.connected,
+        runners: () => this.runners.values(),
+        readLease: async (p) => {
+          const e = await this.streams.leases.get(`p${p}`);
+          if (!e || e.operation !== 'PUT') return undefined;
+          return { owner: (JSON.parse(e.string()) as { owner: string }).owner, revision: e.revision };
+        },
+        onChange: (fenced) => {
+          if (fenced) this.setRole(false);
+          else if (this.runners.get(ROLE_PARTITION)?.state === 'running' && !this.runners.get(ROLE_PARTITION)!.held) this.setRole(true);
+          this.ownership?.kick();
+        },
+        onLost: (p) => this.log.warn({ partition: p }, 'the partition moved while this node was cut off: stopping it without a checkpoint'),
+      },
+      // the earliest another node can declare this one dead is ~3 heartbeats after its last one
+      { self: this.self, limitMs: 2 * this.o.heartbeatMs, freshMs: this.o.heartbeatMs + 100, checkMs: Math.max(25, Math.round(this.o.heartbeatMs / 4)) },
+      this.log,
+    );
+    this.fence.start();
     this.ownership = new Ownership(
       this.self,
       this.membership,
@@ -277,10 +336,10 @@ export class ClusterNode implements EngineApi {
 
   private ownershipHost() {
     return {
-      connected: () => this.conn.connected && !this.stopping,
+      connected: () => this.conn.connected && !this.stopping && !this.fence.fenced,
       runnerState: (p: number) => this.runners.get(p)?.state,
       runnerEpoch: (p: number) => this.runners.get(p)?.epoch,
-      runnerFailed: (p: number) => !!this.runners.get(p)?.failure,
+      runnerFailed: (p: number) => !!this.runners.get(p)?.failure || !!this.runners.get(p)?.leaseLost,
       startRunner: (p: number, epoch: number) => this.startRunner(p, epoch),
       stopRunner: (p: number, graceful: boolean) => this.stopRunner(p, graceful),
       onMoved: (kind: 'acquired' | 'handedOver' | 'lost', p: number) => {
@@ -310,12 +369,18 @@ export class ClusterNode implements EngineApi {
         maxBytes: this.maxBytes,
         forward: (from, items) => this.forward(from, items),
         publisher: this.publisher,
+        validate: (envelopes) => this.validate(envelopes),
+        onRejected: (reason, n) => {
+          this.cm.rejected.labels(reason).inc(n);
+          this.metrics.errors.labels(reason).inc(n);
+        },
         emit: (event, payload) => this.emitLocal(event, payload),
       },
       p,
       epoch,
     );
     r.engine.setAggregateSource(this.aggregateSource);
+    this.fence.adopt(r);
     this.runners.set(p, r);
     await r.start();
     if (r.state !== 'running') return;
@@ -330,7 +395,7 @@ export class ClusterNode implements EngineApi {
       }
     }
     for (const [model, byId] of before) for (const [id, last] of byId) this.emit('twinRemoved', { model, id, last });
-    if (p === ROLE_PARTITION) this.setRole(true);
+    if (p === ROLE_PARTITION && !r.held) this.setRole(true);
   }
 
   private async stopRunner(p: number, graceful: boolean): Promise<void> {
@@ -366,6 +431,42 @@ export class ClusterNode implements EngineApi {
       if (!waiting) return;
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** Log (and keep for status) streams and buckets whose replicas differ from what this node asks for. */
+  private reportReplicas(wanted: number): void {
+    this.durability = { wanted, streams: this.streams.replicas };
+    const differ = this.streams.replicas.filter((s) => s.replicas !== wanted);
+    for (const s of differ)
+      this.log.warn(
+        { stream: s.stream, replicas: s.replicas, wanted },
+        `${s.stream} has ${s.replicas} replica(s), NATS_REPLICAS asks for ${wanted}: change it with \`nats stream edit ${s.stream} --replicas ${wanted}\` (hextwin does not change existing streams)`,
+      );
+    this.log.info({ replicas: wanted, differ: differ.length }, 'cluster streams ready');
+  }
+
+  /**
+   * Refuse to start under a node id a live process already uses: both would take the same
+   * partitions. A process that died has no responder on its alive subject (a restart after a crash
+   * is fine); one that hangs is judged by whether its heartbeat entry still changes.
+   */
+  private async refuseDuplicateId(): Promise<void> {
+    const inUse = (detail: string) => new HextwinError('NODE_ID_IN_USE', `NODE_ID ${this.self} is in use by ${detail}: give every node its own NODE_ID`);
+    try {
+      const [reply] = await this.transport.request(this.names.aliveSubject(this.self), new Uint8Array(0), { timeoutMs: 1_000 });
+      const other = reply?.length ? unpack<{ url?: string; startedAt?: number }>(reply) : {};
+      throw inUse(`a live node${other.url ? ` at ${other.url}` : ''}${other.startedAt ? ` started ${new Date(other.startedAt).toISOString()}` : ''}`);
+    } catch (e) {
+      if (e instanceof HextwinError && e.code === 'NODE_ID_IN_USE') throw e;
+      if ((e as HextwinError).details?.reason === 'no-responders') return;
+    }
+    // no answer in time: alive if its heartbeat entry still changes
+    const key = safeToken(this.self);
+    const before = await this.streams.nodes.get(key).catch(() => null);
+    if (!before || before.operation !== 'PUT') return;
+    await new Promise((r) => setTimeout(r, 2 * this.o.heartbeatMs + 100));
+    const after = await this.streams.nodes.get(key).catch(() => null);
+    if (after && after.operation === 'PUT' && after.revision !== before.revision) throw inUse('a node that does not answer but still heartbeats');
   }
 
   /** Is node `id` there? Its alive subject has no responder once its NATS connection is gone. */
@@ -441,6 +542,7 @@ export class ClusterNode implements EngineApi {
     while ([...this.runners.values()].some((r) => r.state !== 'stopped') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.stopping = true;
     this.ownership.stop();
+    this.fence.stop();
     for (const r of [...this.runners.values()]) await r.stop(false).catch(() => undefined);
     // the partitions are handed over; what is left is courtesy, bounded so a sick NATS cannot hold the exit
     const within = (ms: number, p: Promise<unknown>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
@@ -624,6 +726,14 @@ export class ClusterNode implements EngineApi {
     return r && (r.state === 'running' || r.state === 'stopping') ? r.engine : undefined;
   }
 
+  /** The engine of partition p for a write (command, acknowledgement); refused while this node is cut off. */
+  private writableEngine(p: number) {
+    const local = this.localEngine(p);
+    if (local && this.runners.get(p)!.held)
+      throw new HextwinError('CLUSTER_UNAVAILABLE', `partition ${p}: this node is cut off from NATS and confirming its lease`);
+    return local;
+  }
+
   models(): ModelInfo[] {
     const counts = new Map<string, number>();
     this.view.countsByModel(counts);
@@ -672,7 +782,7 @@ export class ClusterNode implements EngineApi {
     if (!a) return undefined;
     const p = alertPartition(id);
     if (p !== undefined) {
-      const local = this.localEngine(p);
+      const local = this.writableEngine(p);
       if (local) local.acknowledgeAlert(id);
       else void this.ask(p, { op: 'ackAlert', id }).catch((err) => this.log.warn({ err, id }, 'acknowledging an alert at its owner failed'));
     }
@@ -692,7 +802,7 @@ export class ClusterNode implements EngineApi {
   async sendCommand(model: string, id: string, command: JsonValue): Promise<CommandRecord> {
     if (!this.compiled.has(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
     const p = partitionOf(model, id);
-    const local = this.localEngine(p);
+    const local = this.writableEngine(p);
     if (local) return local.sendCommand(model, id, command);
     return this.ask<CommandRecord>(p, { op: 'sendCommand', model, id, command });
   }
@@ -707,6 +817,7 @@ export class ClusterNode implements EngineApi {
     const p = partitionOf(model, id);
     const r = this.runners.get(p);
     if (r && r.state === 'running') {
+      this.writableEngine(p);
       const n = await r.engine.ackCommands(model, id, cids);
       if (n) this.fanout.event(p, ['x', model, id, cids ?? null]);
       return n;
@@ -760,6 +871,8 @@ export class ClusterNode implements EngineApi {
       twins: [...this.runners.values()].reduce((n, r) => n + r.engine.twinCount(), 0),
       viewTwins: this.view?.count() ?? 0,
       members: this.membership?.nodes() ?? [],
+      fenced: this.fence?.fenced ?? false,
+      replicas: this.durability,
     };
   }
 
@@ -844,6 +957,16 @@ export class ClusterNode implements EngineApi {
     return this.view?.count() ?? 0;
   }
 
+  /** Whether this node holds its partitions because its heartbeats are not reaching NATS (fence.ts). */
+  get fenced(): boolean {
+    return this.fence?.fenced ?? false;
+  }
+
+  /** When it last started holding them (ms since the epoch; 0 while it acts as owner). */
+  get fencedSince(): number {
+    return this.fence?.since ?? 0;
+  }
+
   /** Messages accepted here and not yet stored by JetStream. */
   get inFlight(): number {
     return this.batcher?.inFlight ?? 0;
@@ -857,6 +980,7 @@ class ClusterMetrics {
   readonly forwarded: Counter;
   readonly moves: Counter<'kind'>;
   readonly startSeconds: Gauge;
+  readonly rejected: Counter<'reason'>;
 
   constructor(registry: Registry, node: ClusterNode) {
     const registers = [registry];
@@ -872,6 +996,20 @@ class ClusterMetrics {
       help: 'Partitions acquired, handed over or lost by this node',
       labelNames: ['kind'],
       registers,
+    });
+    this.rejected = new Counter({
+      name: 'hextwin_cluster_log_rejected_total',
+      help: 'Envelopes (or unreadable records) of the partition logs skipped because they failed validation, by error code',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'hextwin_cluster_fenced',
+      help: '1 while this node holds its partitions (heartbeats not reaching NATS), else 0',
+      registers,
+      collect() {
+        this.set(node.fenced ? 1 : 0);
+      },
     });
     this.startSeconds = new Gauge({
       name: 'hextwin_cluster_partition_start_seconds',

@@ -63,7 +63,14 @@ export function encodeRecord(r: WireRecord): Uint8Array {
 
 export function decodeRecord(b: Uint8Array): WireRecord {
   const [v, flat, sources, sizes, hops, control, pos] = packr.unpack(b) as Packed;
-  if (v !== 2 || !Array.isArray(flat) || !Array.isArray(sizes)) throw new Error('not a hextwin log record');
+  if (v !== 2 || !Array.isArray(flat) || !Array.isArray(sizes) || !Array.isArray(sources)) throw new Error('not a hextwin log record');
+  // sizes must add up to the envelopes present: a forged size must not make us allocate or read past them
+  let total = 0;
+  for (const n of sizes) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error('log record with an invalid group size');
+    total += n;
+  }
+  if (total * 3 !== flat.length) throw new Error('log record whose group sizes do not match its envelopes');
   const groups: WireGroup[] = [];
   let j = 0;
   for (let g = 0; g < sizes.length; g++) {

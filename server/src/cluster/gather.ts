@@ -31,6 +31,10 @@ export interface NodeStatus {
   twins: number;
   viewTwins: number;
   members: (NodeInfo & { alive: boolean })[];
+  /** holding its partitions: its heartbeats are not reaching NATS */
+  fenced?: boolean;
+  /** JetStream replicas asked for (NATS_REPLICAS) and what each stream and bucket has */
+  replicas?: { wanted: number; streams: { stream: string; replicas: number }[] };
 }
 
 /** count of numeric values, sum, min, max */

@@ -2,6 +2,7 @@
 import { jetstreamManager, jetstream, type JetStreamClient, type JetStreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { HextwinError } from '@hextwin/shared';
 import type { ClusterNames } from './names.js';
 
 export interface ClusterStreams {
@@ -10,6 +11,8 @@ export interface ClusterStreams {
   leases: KV;
   nodes: KV;
   shared: KV;
+  /** every stream and bucket (by stream name) with the replicas it has */
+  replicas: { stream: string; replicas: number }[];
 }
 
 /** How long JetStream remembers message ids to drop a re-sent message (forwarded twin messages, checkpoint retries). */
@@ -23,16 +26,19 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
     // missing: create it below
   }
   try {
-    await jsm.streams.add({
-      name,
-      subjects,
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      discard: DiscardPolicy.Old,
-      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-      num_replicas: replicas,
-    });
+    await withReplicaHint(replicas, () =>
+      jsm.streams.add({
+        name,
+        subjects,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        num_replicas: replicas,
+      }),
+    );
   } catch (e) {
+    if (e instanceof HextwinError) throw e;
     // another node created it at the same moment
     await jsm.streams.info(name).catch(() => {
       throw e;
@@ -40,6 +46,26 @@ async function ensureStream(jsm: JetStreamManager, name: string, subjects: strin
   }
 }
 
+/** A server that cannot hold `replicas` copies (one server, or fewer in the NATS cluster) is a configuration error, not a crash. */
+async function withReplicaHint<T>(replicas: number, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const msg = (e as Error)?.message ?? String(e);
+    if (replicas > 1 && /replica|cluster|peers/i.test(msg)) {
+      throw new HextwinError('CONFIG_INVALID', `NATS_REPLICAS=${replicas}, but NATS cannot keep that many copies (${msg}): use 1 for a single server`, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+}
+
+/**
+ * Streams and buckets hextwin needs, created with `replicas` copies when missing. Existing ones are
+ * left as they are (changing replicas is an operator's decision, `nats stream edit --replicas`);
+ * `replicas` in the result says what each has, so the caller can report a difference.
+ */
 export async function ensureClusterStreams(nc: NatsConnection, names: ClusterNames, replicas = 1): Promise<ClusterStreams> {
   const jsm = await jetstreamManager(nc, { timeout: 5_000 });
   const js = jetstream(nc, { timeout: 5_000 });
@@ -47,12 +73,12 @@ export async function ensureClusterStreams(nc: NatsConnection, names: ClusterNam
   await ensureStream(jsm, names.stateStream, [`${names.prefix}.state.*`], replicas);
   const kvm = new Kvm(js);
   const opts = { history: 1, replicas, storage: StorageType.File };
-  const [leases, nodes, shared] = await Promise.all([
-    kvm.create(names.leaseBucket, opts),
-    kvm.create(names.nodeBucket, opts),
-    kvm.create(names.sharedBucket, opts),
-  ]);
-  return { js, jsm, leases, nodes, shared };
+  const [leases, nodes, shared] = await withReplicaHint(replicas, () =>
+    Promise.all([kvm.create(names.leaseBucket, opts), kvm.create(names.nodeBucket, opts), kvm.create(names.sharedBucket, opts)]),
+  );
+  const streams = [names.logStream, names.stateStream, ...[names.leaseBucket, names.nodeBucket, names.sharedBucket].map((b) => `KV_${b}`)];
+  const have = await Promise.all(streams.map(async (stream) => ({ stream, replicas: (await jsm.streams.info(stream)).config.num_replicas })));
+  return { js, jsm, leases, nodes, shared, replicas: have };
 }
 
 /**

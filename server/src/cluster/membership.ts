@@ -19,6 +19,8 @@ export interface NodeInfo {
   url: string;
   draining: boolean;
   startedAt: number;
+  /** random per process: two processes heartbeating one node id show as two instances */
+  instance?: string;
 }
 
 export interface MembershipOptions {
@@ -26,6 +28,8 @@ export interface MembershipOptions {
   ttlMs: number;
   /** ask a node whether it is there: 'gone' when nobody serves its subject, 'unknown' on a timeout */
   probe?: (id: string) => Promise<'alive' | 'gone' | 'unknown'>;
+  /** another process heartbeats under this node's id */
+  onConflict?: (other: NodeInfo) => void;
 }
 
 export class Membership {
@@ -60,8 +64,11 @@ export class Membership {
       kv,
       (b) => JSON.parse(new TextDecoder().decode(b)) as NodeInfo,
       (key) => {
-        if (key === this.key) this.beats++;
-        else this.beatsAt.set(key, this.beats);
+        if (key === this.key) {
+          this.beats++;
+          const v = this.mirror.entries.get(key)?.value;
+          if (v?.instance && this.info.instance && v.instance !== this.info.instance) this.opts.onConflict?.(v);
+        } else this.beatsAt.set(key, this.beats);
         onChange();
       },
       log,

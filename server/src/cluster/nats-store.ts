@@ -25,6 +25,33 @@ import { decodeRecord, encodeRecord, envelopeCount, pack, unpack } from './codec
 import { lastSeqOf, readSubject } from './jetstream.js';
 import { JetStreamRefusal, type JsPublisher, type PubAck } from './js-publisher.js';
 import type { ClusterNames } from './names.js';
+import type { CheckedRecord, LogAdmission } from './log-admission.js';
+
+/** A record as written, in the checked shape (one run per group), for a store without admission rules. */
+function unchecked(data: Uint8Array): CheckedRecord {
+  const w = decodeRecord(data);
+  const out: CheckedRecord = {
+    ...w,
+    size: envelopeCount(w),
+    groups: w.groups.map((g) => ({ source: g.source, size: g.envelopes.length, runs: [{ offset: 0, envelopes: g.envelopes }] })),
+  };
+  return out;
+}
+
+/** Log records, one per run of valid envelopes, at their positions from `at`. */
+function pushRuns(into: LogRecord[], w: CheckedRecord, at: number, fromPos: number): void {
+  for (const g of w.groups) {
+    for (const run of g.runs) {
+      const pos = at + run.offset;
+      if (pos < fromPos) continue;
+      const rec: LogRecord = { pos, envelopes: run.envelopes, source: g.source };
+      if (w.hops) rec.hops = w.hops;
+      if (w.control) rec.control = w.control;
+      into.push(rec);
+    }
+    at += g.size;
+  }
+}
 
 export interface NatsStoreOptions {
   js: JetStreamClient;
@@ -47,6 +74,8 @@ export interface NatsStoreOptions {
   readTail?: boolean;
   /** publishes without the client library's per-request cost (the cluster node's); default: the JetStream client */
   publisher?: JsPublisher;
+  /** re-validation of what the log holds (the owner's); default: records taken as written */
+  admission?: LogAdmission;
   logger?: Logger;
 }
 
@@ -250,6 +279,10 @@ export class NatsStore implements TwinStore {
     this.noteConsumed(ack.seq, record.pos, record.envelopes.length);
   }
 
+  private check(data: Uint8Array): CheckedRecord {
+    return this.o.admission ? this.o.admission.decode(data) : unchecked(data);
+  }
+
   async *readLog(fromPos: number): AsyncIterable<LogRecord> {
     const { js, jsm, names } = this.o;
     const mapped = new Map(this.map.map((e) => [e.seq, e]));
@@ -261,13 +294,8 @@ export class NatsStore implements TwinStore {
       const recs: LogRecord[] = [];
       for (const [e, m] of got) {
         if (!m) continue;
-        const w = decodeRecord(m.data);
-        let at = w.pos ?? e.pos;
-        for (const g of w.groups) {
-          if (at >= fromPos && g.envelopes.length)
-            recs.push({ pos: at, envelopes: g.envelopes, source: g.source, ...(w.hops ? { hops: w.hops } : {}), ...(w.control ? { control: w.control } : {}) });
-          at += g.envelopes.length;
-        }
+        const w = this.check(m.data);
+        pushRuns(recs, w, w.pos ?? e.pos, fromPos);
       }
       yield* this.withPending(recs, fromPos);
       return;
@@ -278,8 +306,8 @@ export class NatsStore implements TwinStore {
     const fromStream: LogRecord[] = [];
     if (end >= resume) {
       for await (const m of readSubject(js, names.logStream, this.logSubject, resume)) {
-        const w = decodeRecord(m.data);
-        const n = envelopeCount(w);
+        const w = this.check(m.data);
+        const n = w.size;
         let pos: number;
         if (w.pos !== undefined) pos = w.pos;
         else if (mapped.has(m.seq)) pos = mapped.get(m.seq)!.pos;
@@ -289,17 +317,8 @@ export class NatsStore implements TwinStore {
         if (pos >= 0) {
           if (m.seq > known) this.noteConsumed(m.seq, pos, n);
           fresh = Math.max(fresh, pos + Math.max(1, n));
-          // one log record per source group, at consecutive positions, as the owner enqueued them
-          let at = pos;
-          for (const g of w.groups) {
-            if (at >= fromPos && g.envelopes.length) {
-              const rec: LogRecord = { pos: at, envelopes: g.envelopes, source: g.source };
-              if (w.hops) rec.hops = w.hops;
-              if (w.control) rec.control = w.control;
-              fromStream.push(rec);
-            }
-            at += g.envelopes.length;
-          }
+          // one log record per run of valid envelopes of each source group, at the positions the owner gave them
+          pushRuns(fromStream, w, pos, fromPos);
         }
         if (m.seq >= end) break;
       }

@@ -16,7 +16,10 @@ import type { EngineMetrics } from '../engine/metrics.js';
 import type { Clock } from '../engine/clock.js';
 import type { AlertRecord, CommandRecord, EngineEventName, EngineEvents, TwinView } from '../engine/types.js';
 import type { DurableTable } from '../store/store.js';
-import { decodeRecord, envelopeCount, pack, unpack } from './codec.js';
+import type { Envelope } from '../engine/types.js';
+import { pack, unpack } from './codec.js';
+import { HeldClock } from './held-clock.js';
+import { LogAdmission } from './log-admission.js';
 import { NatsStore } from './nats-store.js';
 import { snapOf, type EventFanout, type TwinSnap } from './events.js';
 import type { ClusterStreams } from './jetstream.js';
@@ -44,6 +47,10 @@ export interface RunnerDeps {
   maxBytes: number;
   forward(from: number, items: ForwardItem[]): Promise<void>;
   publisher: JsPublisher;
+  /** the node's validation of envelopes (known model, valid id, schema), applied again to what the log holds */
+  validate(envelopes: Envelope[]): void;
+  /** envelopes of the log skipped because they failed that validation */
+  onRejected(reason: string, n: number, partition: number): void;
   /** this node's listeners */
   emit<K extends EngineEventName>(event: K, payload: EngineEvents[K], partition: number): void;
 }
@@ -73,6 +80,14 @@ export class PartitionRunner {
   private unlisten: (() => void)[] = [];
   /** ms the last start took (restore + replay) */
   startMs = 0;
+  /** the engine's clock: held (no timers fire) while the node may no longer be the owner */
+  private readonly clock: HeldClock;
+  /** effects (alerts, commands) raised while held, sent once ownership is confirmed */
+  private heldEffects: (() => void)[] = [];
+  /** the lease turned out to belong to another node: stop without a checkpoint */
+  leaseLost = false;
+  private readonly admission: LogAdmission;
+  private rejectedLogged = 0;
 
   constructor(
     private readonly d: RunnerDeps,
@@ -80,6 +95,17 @@ export class PartitionRunner {
     readonly epoch: number,
   ) {
     const log = d.logger.child({ partition });
+    this.clock = new HeldClock(d.clock);
+    this.admission = new LogAdmission({
+      partition,
+      hasModel: (m) => d.models.some((def) => def.name === m),
+      validate: (envs) => d.validate(envs),
+      onReject: (reason, n, detail) => {
+        d.onRejected(reason, n, partition);
+        // a flood of forged records must not flood the log too
+        if (this.rejectedLogged++ < 5 || this.rejectedLogged % 1000 === 0) log.warn({ reason, n, detail }, 'skipping log input that fails validation');
+      },
+    });
     this.store = new NatsStore({
       js: d.streams.js,
       jsm: d.streams.jsm,
@@ -90,10 +116,11 @@ export class PartitionRunner {
       logger: log,
       readTail: false,
       publisher: d.publisher,
+      admission: this.admission,
     });
     this.engine = new Engine({
       store: this.store,
-      clock: d.clock,
+      clock: this.clock,
       models: d.models,
       logger: log,
       metrics: d.metrics,
@@ -114,8 +141,13 @@ export class PartitionRunner {
       this.unlisten.push(
         this.engine.on(event, (payload) => {
           if (this.silenced) return;
-          fn(payload);
-          this.d.emit(event, payload, p);
+          const send = () => {
+            fn(payload);
+            this.d.emit(event, payload, p);
+          };
+          // effects that leave the cluster wait while this node may no longer own the partition
+          if (this.clock.isHeld && (event === 'alert' || event === 'command')) this.heldEffects.push(send);
+          else send();
         }),
       );
     on('twinChanged', (e) => fanout.twinChanged(p, e.twin, e.created));
@@ -124,6 +156,25 @@ export class PartitionRunner {
     on('alertAcknowledged', (a) => fanout.event(p, ['k', a.id]));
     on('command', (c) => fanout.event(p, ['c', c.record, c.source]));
     on('modelError', () => undefined);
+  }
+
+  /** Whether timers and effects are held (the node is cut off from NATS). */
+  get held(): boolean {
+    return this.clock.isHeld;
+  }
+
+  /** Stop acting as owner: timers wait, alerts and commands are kept back, writes are refused. */
+  hold(): void {
+    this.clock.hold();
+  }
+
+  /** The lease is confirmed ours again: fire the timers that came due and send what was kept back. */
+  release(): void {
+    if (!this.clock.isHeld) return;
+    const effects = this.heldEffects;
+    this.heldEffects = [];
+    this.clock.release();
+    if (!this.silenced) for (const send of effects) send();
   }
 
   async start(): Promise<void> {
@@ -184,32 +235,40 @@ export class PartitionRunner {
       if (this.state !== 'running' || gen !== this.generation) break;
       if (m.seq < this.store.nextLogSeq) continue; // already enqueued by the consumer this one replaced
       let first = -1;
-      let n = 0;
+      const w = this.admission.decode(m.data);
       try {
-        const w = decodeRecord(m.data);
-        n = envelopeCount(w);
+        const note = (pos: number) => void (first < 0 && (first = pos));
         for (const g of w.groups) {
-          const pos = this.engine.enqueueDurable({
-            envelopes: g.envelopes,
-            source: g.source,
-            ...(w.hops ? { hops: w.hops } : {}),
-            ...(w.control ? { control: w.control } : {}),
-          });
-          if (first < 0) first = pos;
+          let at = 0;
+          for (const run of g.runs) {
+            // a rejected envelope keeps its position, empty, so replays number the rest alike
+            for (; at < run.offset; at++) note(this.engine.enqueueDurable({ envelopes: [], source: null }));
+            note(
+              this.engine.enqueueDurable({
+                envelopes: run.envelopes,
+                source: g.source,
+                ...(w.hops ? { hops: w.hops } : {}),
+                ...(w.control ? { control: w.control } : {}),
+              }),
+            );
+            at += run.envelopes.length;
+          }
+          for (; at < g.size; at++) note(this.engine.enqueueDurable({ envelopes: [], source: null }));
         }
       } catch (err) {
         if (this.engine.failure || this.state !== 'running') break;
-        this.d.logger.error({ err, partition: this.partition, seq: m.seq }, 'skipping an unreadable log record');
-        this.d.metrics.errors.labels('INVALID_FRAME').inc();
+        throw err;
       }
       if (first < 0) first = this.engine.enqueueDurable({ envelopes: [], source: null });
-      this.store.noteConsumed(m.seq, first, n);
+      this.store.noteConsumed(m.seq, first, w.size);
       if (this.engine.overloaded) await this.engine.whenAccepting();
     }
   }
 
   private async answer(req: PartitionRequest): Promise<Uint8Array[]> {
     if (this.state !== 'running') throw new HextwinError('CLUSTER_UNAVAILABLE', `partition ${this.partition} is moving`);
+    if (this.held && req.op !== 'twin' && req.op !== 'snapshot')
+      throw new HextwinError('CLUSTER_UNAVAILABLE', `partition ${this.partition}: its owner is confirming its lease`);
     const e = this.engine;
     switch (req.op) {
       case 'twin': {

@@ -4,12 +4,14 @@
  * named by ALERT_WEBHOOKS:
  *
  *   [ { "url": "https://hooks.example/alerts", "models": ["gas-sensor"], "minSeverity": "ERROR",
- *       "headers": { "authorization": "Bearer ..." }, "name": "pager", "maxAttempts": 8, "retryBaseMs": 500 } ]
+ *       "headers": { "authorization": "Bearer ..." }, "secret": "...", "name": "pager", "maxAttempts": 8, "retryBaseMs": 500 } ]
  *
  * Only `url` is required. The body is the alert as GraphQL shows it
  * ({id, model, twinId, severity, title, message, at, acknowledged, data}, `at` in ISO 8601), with
  * headers `x-hextwin-event: alert` and `x-hextwin-delivery: <alert id>` (retries repeat the id, so a
- * receiver can de-duplicate). Deliveries, failed attempts and give-ups are counted in /metrics.
+ * receiver can de-duplicate), and with a `secret` the signature header `x-hextwin-signature`
+ * (webhook-sender.ts; how to verify it: docs/SECURITY.md). Redirects are not followed.
+ * Deliveries, failed attempts and give-ups are counted in /metrics.
  */
 import { readFileSync } from 'node:fs';
 import { Counter, Gauge } from 'prom-client';
@@ -53,6 +55,7 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
     if (e.headers !== undefined && !(typeof e.headers === 'object' && e.headers !== null && Object.values(e.headers).every((v) => typeof v === 'string')))
       throw bad('headers', 'an object of strings');
     if (e.name !== undefined && typeof e.name !== 'string') throw bad('name', 'a string');
+    if (e.secret !== undefined && !(typeof e.secret === 'string' && e.secret.length >= 16)) throw bad('secret', 'a string of at least 16 characters');
     const int = (field: 'maxAttempts' | 'retryBaseMs' | 'maxQueue' | 'timeoutMs', min: number, max: number): number => {
       const v = e[field];
       if (v === undefined) return DEFAULTS[field];
@@ -69,6 +72,7 @@ export function loadAlertWebhooks(file: string): AlertWebhook[] {
       retryBaseMs: int('retryBaseMs', 1, 3_600_000),
       maxQueue: int('maxQueue', 1, 1_000_000),
       timeoutMs: int('timeoutMs', 100, 600_000),
+      ...(typeof e.secret === 'string' ? { secret: e.secret } : {}),
     };
   });
 }

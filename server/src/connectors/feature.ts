@@ -4,6 +4,7 @@
  */
 import type { Feature } from '../app/feature.js';
 import type { Connector } from './connector.js';
+import { Admission } from './admission.js';
 import { ConnectorMetrics } from './connector-metrics.js';
 import { routeCommands } from './command-router.js';
 import { MqttConnector } from './mqtt.js';
@@ -15,8 +16,10 @@ export const connectorsFeature: Feature = {
   async start(ctx) {
     const connectors: Connector[] = [];
     const metrics = new ConnectorMetrics(ctx.metrics, ctx, () => connectors);
-    connectors.push(new RestConnector(ctx, metrics.for('rest')), new WebSocketConnector(ctx, metrics.for('ws')));
-    if (ctx.config.mqttUrl) connectors.push(new MqttConnector(ctx, metrics.for('mqtt'), ctx.config.mqttUrl));
+    // one admission for all three: a key's rate and connection limits count across connectors
+    const admission = new Admission(ctx.engine, ctx.config);
+    connectors.push(new RestConnector(ctx, metrics.for('rest'), admission), new WebSocketConnector(ctx, metrics.for('ws'), admission));
+    if (ctx.config.mqttUrl) connectors.push(new MqttConnector(ctx, metrics.for('mqtt'), ctx.config.mqttUrl, admission));
     for (const c of connectors) {
       await c.start();
       ctx.connectorStatus(c.name, () => c.status());

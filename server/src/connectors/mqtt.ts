@@ -19,8 +19,19 @@ import { ConnectorState, type Connector, type ConnectorStatus } from './connecto
 import type { ConnectorCounters } from './connector-metrics.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
 import { NO_ACK, PubackHolder } from './mqtt-held-acks.js';
+import type { Admission, Lane } from './admission.js';
+import type { Principal } from '../auth/auth.js';
 
 const SOURCE: SourceRef = { connector: 'mqtt' };
+/**
+ * The broker link as admission sees it: the broker authenticates and authorises its devices (its
+ * ACLs are the MQTT scope), so the link may write every twin; its flow is held back by our acks.
+ */
+const BROKER: Principal = { name: 'mqtt-broker', role: 'operator', canWrite: () => true, canRead: false, canMutate: false };
+/** Largest packet the broker may send us: payloads up to twice MAX_BODY_BYTES still get a coded refusal. */
+export function maximumPacketSize(maxBodyBytes: number): number {
+  return Math.min(268_435_455, 2 * maxBodyBytes + 65_536);
+}
 /**
  * Unacknowledged QoS 1 messages the broker may send us at once (MQTT 5 Receive Maximum). Brokers
  * keep to it loosely (mosquitto 2.0 refills its whole quota on each PUBACK), but while we hold
@@ -43,7 +54,10 @@ export function reasonCodeFor(code: string): number {
       return 0x99; // payload format invalid
     case 'FORBIDDEN':
       return 0x87; // not authorized
+    case 'PAYLOAD_TOO_LARGE':
+      return 0x95; // packet too large
     case 'OVERLOADED':
+    case 'RATE_LIMITED':
       return 0x97; // quota exceeded
     case 'NOT_READY':
     case 'SHUTTING_DOWN':
@@ -94,13 +108,16 @@ export class MqttConnector implements Connector {
   private seen = new Map<string, Set<string>>();
   private readonly log: Logger;
   private readonly refusalLog = new Map<string, { at: number; suppressed: number }>();
+  private readonly lane: Lane;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly counters: ConnectorCounters,
     private readonly url: string,
+    private readonly admission: Admission,
   ) {
     this.log = ctx.logger.child({ part: 'mqtt', url: redactUrl(url) });
+    this.lane = admission.open(BROKER, { rateLimited: false });
   }
 
   async start(): Promise<void> {
@@ -156,6 +173,7 @@ export class MqttConnector implements Connector {
       await client.endAsync().catch(() => undefined);
     }
     this.state = ConnectorState.Stopped;
+    this.lane.close();
   }
 
   status(): ConnectorStatus {
@@ -168,7 +186,7 @@ export class MqttConnector implements Connector {
       protocolVersion: 5,
       clientId: this.ctx.config.mqttClientId,
       clean: false,
-      properties: { sessionExpiryInterval: 3_600, receiveMaximum: RECEIVE_MAXIMUM },
+      properties: { sessionExpiryInterval: 3_600, receiveMaximum: RECEIVE_MAXIMUM, maximumPacketSize: maximumPacketSize(this.ctx.config.maxBodyBytes) },
       reconnectPeriod: 0, // we reconnect ourselves, with exponential back-off
       connectTimeout: 10_000,
       keepalive: 30,
@@ -246,6 +264,11 @@ export class MqttConnector implements Connector {
     const t0 = performance.now();
     const key = parseTelemetryTopic(topic);
     if (!key) return Promise.resolve(this.refuse(undefined, new HextwinError('INVALID_ID', `not a telemetry topic: ${topic}`)));
+    const max = this.ctx.config.maxBodyBytes;
+    if (payload.length > max)
+      return Promise.resolve(
+        this.refuse(key, new HextwinError('PAYLOAD_TOO_LARGE', `${topic}: the payload is ${payload.length} bytes; at most ${max} (MAX_BODY_BYTES)`)),
+      );
     if (nestsDeeperThan(payload))
       return Promise.resolve(this.refuse(key, new HextwinError('INVALID_MESSAGE', `${topic}: the payload nests more than ${MAX_JSON_DEPTH} levels deep`)));
     let message: JsonValue;
@@ -256,7 +279,7 @@ export class MqttConnector implements Connector {
     }
     const envelope: Envelope = { model: key.model, id: key.id, message };
     try {
-      this.ctx.engine.validate([envelope]);
+      this.admission.admit(this.lane, [envelope], t0);
     } catch (e) {
       return Promise.resolve(this.refuse(key, e));
     }
@@ -280,11 +303,11 @@ export class MqttConnector implements Connector {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     if (this.queue.length === 0) return;
-    if (this.ctx.engine.overloaded) {
+    if (this.admission.overloaded) {
       // hold the acks: the broker stops sending once our Receive Maximum is in flight
       this.waitingForEngine = true;
       this.counters.backpressure.inc();
-      void this.ctx.engine.whenAccepting().then(() => {
+      void this.admission.whenAccepting().then(() => {
         this.waitingForEngine = false;
         this.schedule();
       });
@@ -293,7 +316,7 @@ export class MqttConnector implements Connector {
     const items = this.queue.length <= this.ctx.config.maxBatch ? this.queue : this.queue.slice(0, this.ctx.config.maxBatch);
     this.queue = items === this.queue ? [] : this.queue.slice(items.length);
     const envelopes = items.map((p) => p.envelope);
-    this.ctx.engine.ingest(envelopes, { source: SOURCE }).then(
+    this.admission.submit(envelopes, SOURCE).then(
       () => {
         this.counters.messagesIn.inc(items.length);
         const now = performance.now();

@@ -27,6 +27,11 @@ export class TokenBucket {
     return false;
   }
 
+  /** Give back tokens taken for a batch that another limit then refused. */
+  refund(n: number): void {
+    this.tokens = Math.min(this.rate, this.tokens + n);
+  }
+
   /** ms until `n` tokens are available (a request larger than the bucket waits for a full bucket). */
   waitMs(n: number, now: number): number {
     this.refill(now);

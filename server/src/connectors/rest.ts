@@ -7,6 +7,7 @@
  * A request is accepted whole or not at all. Errors are {"error": {code, message}} with the
  * registry's status; 429 carries Retry-After.
  */
+import type { RawBatch } from '../store/raw-batch.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { HextwinError, toCoded, type JsonValue } from '@hextwin/shared';
@@ -17,9 +18,8 @@ import type { Envelope, SourceRef } from '../engine/types.js';
 import { abandonBody, readBody } from './body-reader.js';
 import { ConnectorState, type Connector, type ConnectorStatus } from './connector.js';
 import type { ConnectorCounters } from './connector-metrics.js';
-import { TokenBucket } from './rate-limiter.js';
-import { bulkEnvelopesOf, messagesOf, parseJson, tooMany } from './rest-body.js';
-import { checkWriteScope } from './scope.js';
+import type { Admission, Lane } from './admission.js';
+import { bulkEnvelopesOf, messagesOf, parseJson } from './rest-body.js';
 
 export const REST_PREFIX = '/api/v1/messages';
 const SOURCE: SourceRef = { connector: 'rest' };
@@ -35,11 +35,13 @@ export interface PulledCommand {
 export class RestConnector implements Connector {
   readonly name = 'rest';
   private running = false;
-  private readonly buckets = new WeakMap<Socket, TokenBucket>();
+  private readonly lanes = new WeakMap<Socket, Lane>();
+  private readonly watched = new WeakSet<Socket>();
 
   constructor(
     private readonly ctx: AppContext,
     private readonly counters: ConnectorCounters,
+    private readonly admission: Admission,
   ) {}
 
   async start(): Promise<void> {
@@ -63,21 +65,23 @@ export class RestConnector implements Connector {
       const q = url.indexOf('?');
       const rest = (q < 0 ? url : url.slice(0, q)).slice(REST_PREFIX.length);
       const principal = this.ctx.auth.authenticate(bearer(req.headers.authorization));
+      if (req.method === 'POST') requireJsonBody(req, rest === '' || rest === '/');
       if (rest === '' || rest === '/') {
         if (req.method !== 'POST') throw notAllowed(res, 'POST');
-        return await this.ingestBulk(req, res, principal, t0);
+        return await this.ingestBulk(req, res, this.laneOf(req.socket, principal), t0);
       }
       const parts = rest.split('/');
       // parts[0] is '' (the path continues with '/')
       if (parts.length < 3 || parts.length > 4 || parts[0] !== '' || (parts.length === 4 && parts[3] !== 'ack')) throw new HextwinError('NOT_FOUND');
       const model = parts[1]!;
       const id = decodeId(parts[2]!);
+      // ingest validates the model with the messages, in admission; the other routes check it here
+      if (parts.length === 3 && req.method === 'POST') return await this.ingestOne(req, res, this.laneOf(req.socket, principal), model, id, t0);
       if (!this.ctx.engine.hasModel(model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(model)}`);
       if (parts.length === 4) {
         if (req.method !== 'POST') throw notAllowed(res, 'POST');
         return await this.ack(req, res, principal, model, id);
       }
-      if (req.method === 'POST') return await this.ingestOne(req, res, principal, model, id, t0);
       if (req.method === 'GET' || req.method === 'HEAD') return this.pull(res, principal, model, id);
       throw notAllowed(res, 'GET, POST');
     } catch (e) {
@@ -85,38 +89,42 @@ export class RestConnector implements Connector {
     }
   }
 
-  private async ingestOne(req: IncomingMessage, res: ServerResponse, principal: Principal, model: string, id: string, t0: number): Promise<void> {
-    checkWriteScope(principal, [{ model, id }]);
+  /** The admission lane of a keep-alive connection: opened at its first request, closed with it. */
+  private laneOf(socket: Socket, principal: Principal): Lane {
+    const lane = this.lanes.get(socket);
+    if (lane?.principal === principal) return lane;
+    lane?.close();
+    this.lanes.delete(socket);
+    if (!this.watched.has(socket)) {
+      this.watched.add(socket);
+      socket.once('close', () => this.lanes.get(socket)?.close());
+    }
+    const opened = this.admission.open(principal);
+    this.lanes.set(socket, opened);
+    return opened;
+  }
+
+  private async ingestOne(req: IncomingMessage, res: ServerResponse, lane: Lane, model: string, id: string, t0: number): Promise<void> {
     this.refuseWhenOverloaded();
-    const messages = messagesOf(await readBody(req, this.ctx.config.maxBodyBytes));
-    if (messages.length > this.ctx.config.maxBatch) throw tooMany(messages.length, this.ctx.config.maxBatch);
+    const body = await readBody(req, this.ctx.config.maxBodyBytes);
+    const messages = messagesOf(body);
     const envelopes = new Array<Envelope>(messages.length);
     for (let i = 0; i < messages.length; i++) envelopes[i] = { model, id, message: messages[i]! };
-    await this.accept(req, res, envelopes, t0);
+    // the log keeps the body itself: it describes these envelopes exactly (store/raw-batch.ts)
+    await this.accept(res, lane, envelopes, t0, { format: 'messages', model, id, bytes: body });
   }
 
-  private async ingestBulk(req: IncomingMessage, res: ServerResponse, principal: Principal, t0: number): Promise<void> {
+  private async ingestBulk(req: IncomingMessage, res: ServerResponse, lane: Lane, t0: number): Promise<void> {
     this.refuseWhenOverloaded();
     const ndjson = (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-ndjson');
-    const envelopes = bulkEnvelopesOf(await readBody(req, this.ctx.config.maxBodyBytes), ndjson, this.ctx.config.maxBatch);
-    checkWriteScope(principal, envelopes);
-    await this.accept(req, res, envelopes, t0);
+    const body = await readBody(req, this.ctx.config.maxBodyBytes);
+    const envelopes = bulkEnvelopesOf(body, ndjson, this.ctx.config.maxBatch);
+    await this.accept(res, lane, envelopes, t0, { format: 'envelopes', ndjson, bytes: body });
   }
 
-  private async accept(req: IncomingMessage, res: ServerResponse, envelopes: Envelope[], t0: number): Promise<void> {
-    const rate = this.ctx.config.rateLimit;
-    if (rate > 0 && envelopes.length > 0) {
-      const socket = req.socket;
-      let bucket = this.buckets.get(socket);
-      if (!bucket) this.buckets.set(socket, (bucket = new TokenBucket(rate, t0)));
-      if (!bucket.take(envelopes.length, t0)) {
-        const waitMs = bucket.waitMs(envelopes.length, t0);
-        throw new HextwinError('RATE_LIMITED', `more than ${rate} messages a second on this connection (RATE_LIMIT); retry in ${waitMs} ms`, {
-          details: { retryAfterMs: waitMs },
-        });
-      }
-    }
-    await this.ctx.engine.ingest(envelopes, { source: SOURCE });
+  private async accept(res: ServerResponse, lane: Lane, envelopes: Envelope[], t0: number, raw?: RawBatch): Promise<void> {
+    this.admission.admit(lane, envelopes, t0);
+    await this.admission.submit(envelopes, SOURCE, raw);
     this.counters.messagesIn.inc(envelopes.length);
     sendJson(res, 202, { accepted: envelopes.length });
     this.counters.ackSeconds.observe((performance.now() - t0) / 1000);
@@ -163,12 +171,31 @@ export class RestConnector implements Connector {
     if (coded.code === 'RATE_LIMITED') headers['retry-after'] = String(Math.max(1, Math.ceil(Number(coded.details?.retryAfterMs ?? 1000) / 1000)));
     else if (coded.code === 'OVERLOADED') headers['retry-after'] = '1';
     else if (coded.code === 'UNAUTHENTICATED') headers['www-authenticate'] = 'Bearer';
-    else if (coded.code === 'PAYLOAD_TOO_LARGE' && !req.complete) {
+    else if ((coded.code === 'PAYLOAD_TOO_LARGE' || coded.code === 'UNSUPPORTED_MEDIA_TYPE') && !req.complete) {
       headers.connection = 'close';
       abandonBody(req);
     }
     sendError(res, coded, headers);
   }
+}
+
+/**
+ * POST bodies are JSON (bulk: or NDJSON). A browser can send text/plain, form and multipart bodies
+ * to any site without asking first: refusing them takes cross-site form posts off the table. A
+ * POST without a body (acknowledge all) may omit the type.
+ */
+function requireJsonBody(req: IncomingMessage, bulk: boolean): void {
+  const type = req.headers['content-type'];
+  if (type === undefined) {
+    if (req.headers['content-length'] === '0' || (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)) return;
+    throw new HextwinError('UNSUPPORTED_MEDIA_TYPE', 'send the body with content-type: application/json');
+  }
+  const media = type.split(';', 1)[0]!.trim().toLowerCase();
+  if (media === 'application/json' || (bulk && media === 'application/x-ndjson')) return;
+  throw new HextwinError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `content-type ${JSON.stringify(media)} is not accepted; send application/json${bulk ? ' or application/x-ndjson' : ''}`,
+  );
 }
 
 function decodeId(raw: string): string {

@@ -2,7 +2,12 @@
  * Delivers JSON bodies to one webhook URL: one POST at a time in order, retried with exponential
  * back-off (honouring Retry-After on 429/503), from a bounded queue that drops its oldest entry
  * when full. A 4xx answer other than 408/429 is final: retrying would not help.
+ * Redirects are not followed (a 3xx is a failed attempt: following one would carry the secret
+ * headers to wherever the receiver points, SSRF); the answer's body is never kept: at most
+ * MAX_RESPONSE_BYTES of it is read and dropped, then the connection is cut. With a `secret`, each
+ * body is signed: `x-hextwin-signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
  */
+import { createHmac } from 'node:crypto';
 export interface WebhookTarget {
   name: string;
   url: string;
@@ -15,6 +20,16 @@ export interface WebhookTarget {
   maxQueue: number;
   /** ms before an attempt is abandoned */
   timeoutMs: number;
+  /** HMAC-SHA256 key signing every body (x-hextwin-signature), when set */
+  secret?: string;
+}
+
+/** Bytes of a receiver's answer read (and discarded) at most before the connection is cut. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** The signature header value of `body` sent at `unixSeconds`. */
+export function signBody(secret: string, unixSeconds: number, body: string): string {
+  return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex')}`;
 }
 
 export interface WebhookEvents {
@@ -110,13 +125,11 @@ export class WebhookSender {
     this.abort = new AbortController();
     const timeout = setTimeout(() => this.abort?.abort(), this.target.timeoutMs);
     try {
-      const res = await fetch(this.target.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...this.target.headers, ...item.headers },
-        body: item.body,
-        signal: this.abort.signal,
-      });
-      await res.arrayBuffer().catch(() => undefined);
+      const headers: Record<string, string> = { 'content-type': 'application/json', ...this.target.headers, ...item.headers };
+      if (this.target.secret) headers['x-hextwin-signature'] = signBody(this.target.secret, Math.floor(Date.now() / 1000), item.body);
+      const res = await fetch(this.target.url, { method: 'POST', headers, body: item.body, signal: this.abort.signal, redirect: 'manual' });
+      await discard(res, this.abort);
+      if (res.status >= 300 && res.status < 400) return { ok: false, final: false, reason: `HTTP ${res.status} (redirects are not followed)` };
       if (res.ok) return { ok: true };
       const retryAfter = Number(res.headers.get('retry-after'));
       const final = res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429;
@@ -139,5 +152,27 @@ export class WebhookSender {
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const r of w) r();
+  }
+}
+
+/** Read at most MAX_RESPONSE_BYTES of an answer's body, keeping none of it; cut the rest off. */
+async function discard(res: Response, abort: AbortController): Promise<void> {
+  if (!res.body) return;
+  const reader = res.body.getReader();
+  let read = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      read += value.byteLength;
+      if (read > MAX_RESPONSE_BYTES) {
+        abort.abort();
+        return;
+      }
+    }
+  } catch {
+    // the answer's status is what counts; a body cut short is no failure
+  } finally {
+    reader.releaseLock();
   }
 }

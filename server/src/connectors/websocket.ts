@@ -10,11 +10,13 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { CloseCode } from '@hextwin/shared/protocol';
 import type { AppContext } from '../app/feature.js';
-import { bearer, type Auth, type Principal } from '../auth/auth.js';
+import { toCoded } from '@hextwin/shared';
+import { bearer, type Auth } from '../auth/auth.js';
 import type { Config } from '../config.js';
 import type { CommandRecord, EngineApi, SourceRef } from '../engine/types.js';
 import { ConnectorState, type Connector, type ConnectorStatus } from './connector.js';
 import type { ConnectorCounters } from './connector-metrics.js';
+import type { Admission, Lane } from './admission.js';
 import { IngestConnection, type ConnectionHost } from './ws-connection.js';
 import { SessionStore, type Session } from './ws-sessions.js';
 
@@ -37,6 +39,7 @@ export class WebSocketConnector implements Connector, ConnectionHost {
   constructor(
     private readonly ctx: AppContext,
     readonly counters: ConnectorCounters,
+    readonly admission: Admission,
   ) {
     this.engine = ctx.engine;
     this.auth = ctx.auth;
@@ -92,18 +95,28 @@ export class WebSocketConnector implements Connector, ConnectionHost {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!this.running) return void socket.end('HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    let principal: Principal | null = null;
+    let lane: Lane | null = null;
     const key = bearer(req.headers.authorization);
     if (key !== undefined || !this.auth.enabled) {
       try {
-        principal = this.auth.authenticate(key);
-      } catch {
-        this.counters.error('UNAUTHENTICATED');
+        lane = this.admission.open(this.auth.authenticate(key));
+      } catch (e) {
+        const coded = toCoded(e);
+        this.counters.error(coded.code);
+        if (coded.code === 'TOO_MANY_CONNECTIONS') {
+          const body = JSON.stringify(coded.toJSON());
+          return void socket.end(
+            `HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+          );
+        }
         return void socket.end('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\nwww-authenticate: Bearer\r\ncontent-length: 0\r\n\r\n');
       }
     }
+    const opened = lane;
+    // the upgrade may still fail (bad handshake): the lane is released with the socket either way
+    socket.once('close', () => opened?.close());
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new IngestConnection(ws, this, principal);
+      const conn = new IngestConnection(ws, this, lane);
       this.connections.add(conn);
       ws.once('close', () => this.connections.delete(conn));
     });

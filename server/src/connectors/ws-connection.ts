@@ -1,13 +1,14 @@
 /**
  * One device or gateway connection on /ingest: authentication (hello frame or Authorization
  * header), data frames acknowledged by fid once durable, idempotent re-sends within a session,
- * commands pushed down, per-connection rate limit, and back-pressure (stops reading while the
- * engine is overloaded or while the client does not read what we send).
+ * commands pushed down, and back-pressure (stops reading while the engine is overloaded or while
+ * the client does not read what we send). What may go in is admission's call (admission.ts).
  */
 import type { RawData, WebSocket } from 'ws';
 import { HextwinError, toCoded, type ErrorCode } from '@hextwin/shared';
 import {
   CloseCode,
+  MAX_FID_LENGTH,
   ProtocolError,
   stringifyFrame,
   validateClientFrame,
@@ -22,8 +23,7 @@ import type { Config } from '../config.js';
 import type { CommandRecord, EngineApi } from '../engine/types.js';
 import type { ConnectorCounters } from './connector-metrics.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.js';
-import { TokenBucket } from './rate-limiter.js';
-import { checkWriteScope } from './scope.js';
+import type { Admission, Lane } from './admission.js';
 import type { Session, SessionStore } from './ws-sessions.js';
 
 /** What a connection needs from its connector. */
@@ -34,6 +34,7 @@ export interface ConnectionHost {
   readonly counters: ConnectorCounters;
   readonly logger: Logger;
   readonly sessions: SessionStore;
+  readonly admission: Admission;
   /** the connection now holds the session (an older holder is closed) */
   attached(conn: IngestConnection, session: Session): void;
   detached(conn: IngestConnection, session: Session): void;
@@ -61,8 +62,8 @@ export class IngestConnection {
   /** set by any frame or pong; the heartbeat drops a connection that stays silent for an interval */
   alive = true;
   session: Session | null = null;
-  private principal: Principal | null;
-  private readonly bucket: TokenBucket | null;
+  /** set once authenticated (Authorization header at the upgrade, or the hello's key) */
+  private lane: Lane | null;
   private throttledInARow = 0;
   private lastThrottleAt = -Infinity;
   private held: HeldFrame[] = [];
@@ -83,12 +84,10 @@ export class IngestConnection {
   constructor(
     readonly ws: WebSocket,
     private readonly host: ConnectionHost,
-    headerPrincipal: Principal | null,
+    headerLane: Lane | null,
   ) {
-    this.principal = headerPrincipal;
-    const rate = host.config.rateLimit;
-    this.bucket = rate > 0 ? new TokenBucket(rate, performance.now()) : null;
-    if (!this.principal) {
+    this.lane = headerLane;
+    if (!this.lane) {
       this.authTimer = setTimeout(() => this.closeWith(CloseCode.Unauthorized, 'UNAUTHENTICATED', 'no hello with a key in time'), AUTH_TIMEOUT_MS);
       this.authTimer.unref();
     }
@@ -134,7 +133,8 @@ export class IngestConnection {
       frame = validateClientFrame(val);
     } catch (e) {
       const fid = (val as { fid?: unknown } | null)?.fid;
-      return this.refuse(typeof fid === 'string' || typeof fid === 'number' ? fid : undefined, 'INVALID_FRAME', (e as ProtocolError).message);
+      const echo = (typeof fid === 'string' && fid.length <= MAX_FID_LENGTH) || typeof fid === 'number' ? fid : undefined;
+      return this.refuse(echo, 'INVALID_FRAME', (e as ProtocolError).message);
     }
     if (frame.type === 'hello') return this.hello(frame.key, frame.session);
     if (!this.session && !this.begin(undefined)) return;
@@ -153,10 +153,20 @@ export class IngestConnection {
   private hello(key: string | undefined, resume: string | undefined): void {
     if (this.session) return this.refuse(undefined, 'INVALID_FRAME', 'hello must be the first frame of a connection');
     if (key !== undefined) {
+      let principal: Principal;
       try {
-        this.principal = this.host.auth.authenticate(key);
+        principal = this.host.auth.authenticate(key);
       } catch (e) {
         return this.closeWith(CloseCode.Unauthorized, 'UNAUTHENTICATED', toCoded(e).message);
+      }
+      if (this.lane?.principal !== principal) {
+        this.lane?.close();
+        this.lane = null;
+        try {
+          this.lane = this.host.admission.open(principal);
+        } catch (e) {
+          return this.closeWith(CloseCode.RateLimited, 'TOO_MANY_CONNECTIONS', toCoded(e).message);
+        }
       }
     }
     this.begin(resume);
@@ -164,14 +174,15 @@ export class IngestConnection {
 
   /** Open (or resume) the session and say welcome; false when the connection is not authenticated. */
   private begin(resume: string | undefined): boolean {
-    if (!this.principal) {
+    if (!this.lane) {
       this.closeWith(CloseCode.Unauthorized, 'UNAUTHENTICATED', 'send {"type":"hello","key":"..."} first, or an Authorization header');
       return false;
     }
     if (this.authTimer) clearTimeout(this.authTimer);
     const sessions = this.host.sessions;
-    const found = resume ? sessions.find(resume, this.principal.name, Date.now()) : undefined;
-    this.session = found ?? sessions.create(this.principal.name, this);
+    const owner = this.lane.principal.name;
+    const found = resume ? sessions.find(resume, owner, Date.now()) : undefined;
+    this.session = found ?? sessions.create(owner, this);
     this.host.attached(this, this.session);
     const { maxBodyBytes, maxBatch, wsHeartbeatMs } = this.host.config;
     this.send({ type: 'welcome', session: this.session.id, resumed: found !== undefined, maxFrameBytes: maxBodyBytes, maxBatch, heartbeatMs: wsHeartbeatMs });
@@ -191,16 +202,15 @@ export class IngestConnection {
         );
       return;
     }
-    const { maxBatch } = this.host.config;
-    if (items.length > maxBatch) return this.refuse(fid, 'TOO_MANY_MESSAGES', `${items.length} messages in one frame; at most ${maxBatch} (MAX_BATCH)`);
     try {
-      checkWriteScope(this.principal!, items);
+      this.host.admission.admit(this.lane!, items, t0);
     } catch (e) {
-      return this.refuse(fid, 'FORBIDDEN', (e as HextwinError).message);
+      const coded = toCoded(e);
+      if (coded.code === 'RATE_LIMITED') return this.throttle(fid, coded);
+      return this.refuse(fid, coded.code, coded.message);
     }
-    if (this.bucket && !this.bucket.take(items.length, t0)) return this.throttle(fid, items.length, t0);
     this.throttledInARow = 0;
-    if (this.held.length > 0 || this.host.engine.overloaded) {
+    if (this.held.length > 0 || this.host.admission.overloaded) {
       if (this.held.some((h) => h.fid === fid)) return; // already waiting: acknowledged once it goes in
       this.held.push({ fid, items, t0 });
       this.waitForEngine();
@@ -211,7 +221,7 @@ export class IngestConnection {
 
   private submit(fid: FrameId, items: WireEnvelope[], t0: number): void {
     const session = this.session!;
-    const attempt = this.host.engine.ingest(items, { source: session.source }).then(() => items.length);
+    const attempt = this.host.admission.submit(items, session.source).then(() => items.length);
     session.track(fid, attempt);
     this.inflight++;
     attempt
@@ -238,10 +248,11 @@ export class IngestConnection {
   }
 
   /** Refuse a frame over the rate limit; a client that keeps sending while throttled is closed. */
-  private throttle(fid: FrameId, n: number, now: number): void {
-    const retryAfterMs = this.bucket!.waitMs(n, now);
+  private throttle(fid: FrameId, refusal: HextwinError): void {
+    const now = performance.now();
+    const retryAfterMs = Number(refusal.details?.retryAfterMs ?? 1_000);
     this.throttledInARow++;
-    this.refuse(fid, 'RATE_LIMITED', `more than ${this.host.config.rateLimit} messages a second on this connection (RATE_LIMIT); retry in ${retryAfterMs} ms`);
+    this.refuse(fid, 'RATE_LIMITED', refusal.message);
     if (this.throttledInARow > MAX_IGNORED_THROTTLES) {
       // stop reading, acknowledge what was already accepted, then close
       this.host.counters.error('RATE_LIMITED');
@@ -266,10 +277,10 @@ export class IngestConnection {
     this.waitingForEngine = true;
     this.host.counters.backpressure.inc();
     this.pause(PAUSE_OVERLOAD);
-    void this.host.engine.whenAccepting().then(() => {
+    void this.host.admission.whenAccepting().then(() => {
       this.waitingForEngine = false;
       if (this.closed) return;
-      while (this.held.length > 0 && !this.host.engine.overloaded) {
+      while (this.held.length > 0 && !this.host.admission.overloaded) {
         const h = this.held.shift()!;
         this.submit(h.fid, h.items, h.t0);
       }
@@ -392,6 +403,7 @@ export class IngestConnection {
     this.held = [];
     if (this.authTimer) clearTimeout(this.authTimer);
     if (this.drainPoll) clearInterval(this.drainPoll);
+    this.lane?.close();
     if (this.session) this.host.detached(this, this.session);
   }
 }

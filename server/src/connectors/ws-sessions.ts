@@ -2,19 +2,24 @@
  * WebSocket ingest sessions. A session outlives its connection for a while so that a client that
  * reconnects and resumes it (hello {session}) can re-send frames whose ack it lost: a frame id the
  * session already accepted is acknowledged again, never applied twice. Bounded: the most recent
- * MAX_FIDS frame ids per session, closed sessions kept SESSION_TTL_MS, at most MAX_CLOSED of them.
+ * MAX_FIDS frame ids per session and at most MAX_FID_BYTES of them (string fids are at most
+ * MAX_FID_LENGTH characters), closed sessions kept SESSION_TTL_MS, at most MAX_CLOSED of them.
  */
 import { randomBytes } from 'node:crypto';
 import type { FrameId } from '@hextwin/shared/protocol';
 import type { SourceRef } from '../engine/types.js';
 
 export const MAX_FIDS = 2_048;
+/** what the remembered fids of one session may weigh (estimated: 2 bytes a character, 64 an entry) */
+export const MAX_FID_BYTES = 128 * 1024;
+const fidBytes = (fid: FrameId) => 64 + (typeof fid === 'string' ? 2 * fid.length : 0);
 export const SESSION_TTL_MS = 5 * 60_000;
 export const MAX_CLOSED = 1_000;
 
 export class Session {
   /** accepted frame ids: the accepted count once durable, or the promise of it while in flight */
   private readonly fids = new Map<FrameId, number | Promise<number>>();
+  private fidBytes = 0;
   /** commands pushed down this session and not yet acknowledged: cid -> twin */
   readonly cidTwins = new Map<string, { model: string; id: string }>();
   /** the SourceRef of every message accepted in this session: commands find their way back by it */
@@ -35,14 +40,27 @@ export class Session {
   }
 
   track(fid: FrameId, accepted: number | Promise<number>): void {
-    this.fids.delete(fid);
+    if (this.fids.delete(fid)) this.fidBytes -= fidBytes(fid);
     this.fids.set(fid, accepted);
-    if (this.fids.size > MAX_FIDS) this.fids.delete(this.fids.keys().next().value!);
+    this.fidBytes += fidBytes(fid);
+    while (this.fids.size > MAX_FIDS || this.fidBytes > MAX_FID_BYTES) {
+      const oldest = this.fids.keys().next().value!;
+      this.fids.delete(oldest);
+      this.fidBytes -= fidBytes(oldest);
+    }
   }
 
   /** A frame failed: it may be re-sent and applied. */
   forget(fid: FrameId, attempt: Promise<number>): void {
-    if (this.fids.get(fid) === attempt) this.fids.delete(fid);
+    if (this.fids.get(fid) === attempt) {
+      this.fids.delete(fid);
+      this.fidBytes -= fidBytes(fid);
+    }
+  }
+
+  /** Estimated bytes of the remembered fids (bounded by MAX_FID_BYTES). */
+  get rememberedFidBytes(): number {
+    return this.fidBytes;
   }
 }
 

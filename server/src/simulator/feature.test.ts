@@ -53,7 +53,7 @@ function context(demo: boolean, port: number) {
     engine: undefined as unknown as EngineApi,
     logger: pino({ level: 'silent' }),
     metrics: new Registry(),
-    auth: openAuth(undefined),
+    auth: openAuth(undefined, { anonymous: true }),
     route: () => undefined,
     upgrade: () => undefined,
     readyCheck: () => undefined,

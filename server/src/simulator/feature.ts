@@ -4,7 +4,8 @@
  * can trigger them. Does nothing unless the server runs in demo mode.
  *
  * Environment (demo only): HEXTWIN_DEMO_RATE (messages/s, default 4000), HEXTWIN_DEMO_SEED
- * (default 1), HEXTWIN_DEMO_KEY (an API key with write access, needed when AUTH_FILE is set).
+ * (default 1), HEXTWIN_DEMO_KEY (an API key with write access, needed when AUTH_FILE is set; without
+ * AUTH_FILE the simulator uses the server's own admin token).
  */
 import { HextwinError } from '@hextwin/shared';
 import http from 'node:http';
@@ -24,7 +25,7 @@ export const simulatorFeature: Feature = {
     const rate = Number(process.env.HEXTWIN_DEMO_RATE || DEFAULT_RATE);
     if (!(rate > 0))
       throw new HextwinError('CONFIG_INVALID', `HEXTWIN_DEMO_RATE must be a number above 0, got ${JSON.stringify(process.env.HEXTWIN_DEMO_RATE)}`);
-    const key = process.env.HEXTWIN_DEMO_KEY || undefined;
+    const key = process.env.HEXTWIN_DEMO_KEY || ctx.auth.adminToken;
     if (ctx.auth.enabled && !key) {
       log.warn('AUTH_FILE is set but HEXTWIN_DEMO_KEY is not: the demo simulator does not start');
       return;

@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runScript } from '../run-script.js';
 
@@ -34,5 +35,20 @@ describe('pnpm bench', () => {
     expect(saved.quick).toBe(true);
     expect(saved.results).toEqual(lines);
     expect(saved.failures).toEqual([]);
+  });
+
+  it('runs the floors a chosen figure names, and quotes a figure against a peer reported before it', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'hextwin-bench-'));
+    dirs.push(out);
+    const figures = fileURLToPath(new URL('./figures-with-floors', import.meta.url));
+    const r = await bench(['--quick', '--figures', figures, '--only', 'fixture.compares', '--out', out]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { name: string; ratio: number | null });
+    expect(lines.map((l) => l.name)).toEqual(['floor.filter-scan', 'fixture.scan', 'fixture.peer', 'fixture.ours']);
+    expect(lines[1]!.ratio).toBe(2);
+    expect(lines[3]!.ratio).toBe(0.25);
   });
 });

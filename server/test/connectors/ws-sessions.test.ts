@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_CLOSED, MAX_FIDS, SESSION_TTL_MS, SessionStore } from '../../src/connectors/ws-sessions.js';
+import { MAX_CLOSED, MAX_FID_BYTES, MAX_FIDS, SESSION_TTL_MS, SessionStore } from '../../src/connectors/ws-sessions.js';
 
 describe('WebSocket sessions', () => {
+  it('bounds the memory of remembered fids: long fids are forgotten oldest first past MAX_FID_BYTES', () => {
+    const s = new SessionStore().create('key-a', {});
+    const fid = (i: number) => String(i).padStart(128, 'f');
+    for (let i = 0; i < MAX_FIDS; i++) s.track(fid(i), 1);
+    expect(s.rememberedFidBytes).toBeLessThanOrEqual(MAX_FID_BYTES);
+    expect(s.frame(fid(0))).toBeUndefined();
+    expect(s.frame(fid(MAX_FIDS - 1))).toBe(1);
+  });
+
   it('remembers accepted frame ids, the most recent MAX_FIDS of them', () => {
     const s = new SessionStore().create('key-a', {});
     for (let i = 0; i <= MAX_FIDS; i++) s.track(i, 1);

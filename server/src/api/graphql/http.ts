@@ -63,6 +63,15 @@ export function graphqlHttpHandler(
     }
     next();
   });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    // a browser sends text/plain and form bodies cross-site without asking: only JSON runs operations
+    const media = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+    if (req.method === 'POST' && media !== 'application/json') {
+      sendGraphQLError(res, new HextwinError('UNSUPPORTED_MEDIA_TYPE', `content-type ${JSON.stringify(media)} is not accepted; POST application/json`), ctx.countError);
+      return;
+    }
+    next();
+  });
   app.use(express.json({ limit: ctx.config.maxBodyBytes }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     // Apollo's Express integration insists on a body property, also for GET
