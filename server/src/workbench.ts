@@ -14,6 +14,8 @@ import { MemoryStore } from './store/memory-store.js';
 import type { AlertRecord, CommandRecord, TwinView } from './engine/types.js';
 import { TwinIndex } from './index/twin-index.js';
 import { AggregateFeedback } from './index/feedback.js';
+import { readFileSync } from 'node:fs';
+import { parseRecording, replay, type RecordedMessage, type ReplayResult } from './recording/replay.js';
 
 export interface WorkbenchOptions {
   models: ModelDefinition[];
@@ -35,6 +37,11 @@ export interface Workbench {
   readonly alerts: AlertRecord[];
   readonly commands: CommandRecord[];
   readonly errors: { model: string; id: string; code: string; error: unknown }[];
+  /**
+   * Play a recording (a file path, NDJSON text, or its lines) on the virtual clock: each message
+   * goes in at its recorded offset divided by `speed` (default 1; 0 all at once), timers firing between.
+   */
+  replay(recording: string | readonly (string | RecordedMessage)[], options?: { speed?: number }): Promise<ReplayResult>;
   advance(ms: number): Promise<void>;
   advanceTo(t: number): Promise<void>;
   now(): number;
@@ -101,6 +108,19 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
     alerts,
     commands,
     errors,
+    async replay(recording, options) {
+      const text =
+        typeof recording === 'string' && !recording.includes('\n') && !recording.trimStart().startsWith('{') ? readFileSync(recording, 'utf8') : recording;
+      const start = clock.now();
+      return replay(parseRecording(text), {
+        speed: options?.speed ?? 1,
+        waitUntil: (ms) => clock.advanceTo(start + ms, settle),
+        send: async (batch) => {
+          await engine.ingest(batch, { source: { connector: 'replay' } });
+          await engine.idle();
+        },
+      });
+    },
     advance: (ms) => clock.advanceTo(clock.now() + ms, settle),
     advanceTo: (t) => clock.advanceTo(t, settle),
     now: () => clock.now(),

@@ -3,6 +3,7 @@
  * GraphQL and its subscriptions, health and metrics, the dashboard), around one engine.
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -14,6 +15,8 @@ import type { EngineMetrics } from '../engine/metrics.js';
 import type { EngineApi } from '../engine/types.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import { clusterFeature } from '../cluster/feature.js';
+import { Recorder } from '../recording/recorder.js';
+import { recordingFeature } from '../recording/feature.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { TwinStore } from '../store/store.js';
 import { openAuth } from '../auth/auth.js';
@@ -29,7 +32,15 @@ import { simulatorFeature } from '../simulator/feature.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
-export const features: Feature[] = [graphqlFeature, dashboardFeature, connectorsFeature, alertWebhooksFeature, simulatorFeature, clusterFeature];
+export const features: Feature[] = [
+  graphqlFeature,
+  dashboardFeature,
+  connectorsFeature,
+  alertWebhooksFeature,
+  simulatorFeature,
+  clusterFeature,
+  recordingFeature,
+];
 
 export interface AppOptions {
   models: ModelDefinition[];
@@ -135,7 +146,9 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     if (open >= config.maxConnections) {
       engine.metrics.errors.labels('TOO_MANY_CONNECTIONS').inc();
       const body = JSON.stringify(new HextwinError('TOO_MANY_CONNECTIONS', `more than ${config.maxConnections} open connections (MAX_CONNECTIONS)`).toJSON());
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nconnection: close\r\nretry-after: 1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       setTimeout(() => socket.destroy(), 2_000).unref();
       return;
     }
@@ -156,6 +169,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     connectorStatus: (name, status) => void connectorStatus.set(name, status),
     connectors: () => [...connectorStatus].map(([name, s]) => ({ name, ...s() })),
     scenarios: scenarioRegistry(),
+    recorder: new Recorder(path.join(config.dataDir, 'recordings'), engine, logger.child({ part: 'recording' })),
     address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };

@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { EngineApi } from '../engine/types.js';
 import type { Auth } from '../auth/auth.js';
+import type { Recorder } from '../recording/recorder.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -39,6 +40,8 @@ export interface AppContext {
   /** The current connector statuses. */
   connectors(): { name: string; state: string; connections: number }[];
   readonly scenarios: ScenarioRegistry;
+  /** Recordings of incoming messages under DATA_DIR/recordings (recording/feature.ts serves them). */
+  readonly recorder?: Recorder;
   /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
   countError(code: string): void;
   /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */

@@ -30,6 +30,7 @@ import type {
   IngestOptions,
   IngestRole,
   IngestRoles,
+  IngestTap,
   ModelInfo,
   SourceRef,
   TwinView,
@@ -679,6 +680,12 @@ export class ClusterNode implements EngineApi {
   }
 
   private aggregateSource: AggregateSource | null = null;
+  private tap: IngestTap | null = null;
+
+  /** Batches this node accepts are recorded here (each node records what it accepted). */
+  setIngestTap(tap: IngestTap | null): void {
+    this.tap = tap;
+  }
 
   /** Every partition's engine reads `ctx.aggregate` from here (this node's index covers the cluster through its view). */
   setAggregateSource(source: AggregateSource | null): void {
@@ -717,6 +724,7 @@ export class ClusterNode implements EngineApi {
     validateEnvelopes(this.compiled, envelopes);
     const source: SourceRef = { ...(options?.source ?? { connector: 'unknown' }), node: this.self };
     await this.batcher.submit(envelopes, source);
+    this.tap?.(envelopes, source);
     for (const e of envelopes) this.acceptedByModel.set(e.model, (this.acceptedByModel.get(e.model) ?? 0) + 1);
   }
 
@@ -748,6 +756,7 @@ export class ClusterNode implements EngineApi {
       messageSchema: cm.def.messageSchema,
       level: cm.def.level?.bind(cm.def),
       aggregates: cm.def.aggregates,
+      record: cm.def.record,
     }));
   }
 

@@ -43,6 +43,7 @@ import type {
   EngineOptions,
   Envelope,
   IngestOptions,
+  IngestTap,
   ModelInfo,
   QuarantineRecord,
   TwinView,
@@ -218,6 +219,11 @@ export class Engine implements EngineApi, ContextHost {
   }
 
   private aggregates: AggregateSource | null = null;
+  private tap: IngestTap | null = null;
+
+  setIngestTap(tap: IngestTap | null): void {
+    this.tap = tap;
+  }
 
   wakeAt(at: number, fn: () => void): () => void {
     return this.p.clock.wakeAt(at, fn);
@@ -266,6 +272,7 @@ export class Engine implements EngineApi, ContextHost {
       throw new HextwinError('INVALID_MESSAGE', `the batch cannot be stored: ${(e as Error).message}`, { cause: e });
     }
     const rec = p.positions.track(pos, envelopes.length);
+    if (this.tap) this.tap(envelopes, source);
     let cm = p.compiled.get(envelopes[0]!.model)!;
     for (let i = 0; i < envelopes.length; i++) {
       const e = envelopes[i]!;
@@ -434,6 +441,7 @@ export class Engine implements EngineApi, ContextHost {
       messageSchema: cm.def.messageSchema,
       level: cm.def.level?.bind(cm.def),
       aggregates: cm.def.aggregates,
+      record: cm.def.record,
     }));
   }
 

@@ -102,6 +102,8 @@ export interface ModelInfo {
   level?: (state: unknown) => unknown;
   /** the aggregates its code reads with `ctx.aggregate` */
   aggregates?: ModelDefinition['aggregates'];
+  /** recording from the start (recording/recorder.ts) */
+  record?: ModelDefinition['record'];
 }
 
 export interface IngestOptions {
@@ -169,7 +171,12 @@ export interface EngineApi {
   wakeAt?(at: number, fn: () => void): () => void;
   /** Where the models' `ctx.aggregate` reads from (index/feedback.ts). */
   setAggregateSource?(source: AggregateSource | null): void;
+  /** Called with every batch this node accepts from outside (recording/recorder.ts); null removes it. */
+  setIngestTap?(tap: IngestTap | null): void;
 }
+
+/** Sees accepted batches on the ingest path: must be cheap (O(1) when nothing is recorded). */
+export type IngestTap = (envelopes: readonly Envelope[], source: SourceRef | null) => void;
 
 export type IngestRole = 'mqtt';
 
