@@ -44,7 +44,10 @@ interface Active {
   startedAt: number;
   maxBytes: number;
   maxMs: number;
+  /** bytes written, plus characters buffered (exact once flushed) */
   bytes: number;
+  /** `,"model":"…","id":` of every line, encoded once */
+  modelPart: string;
   from: number | null;
   to: number | null;
   buffer: string[];
@@ -84,6 +87,7 @@ export class Recorder {
       maxBytes,
       maxMs,
       bytes: 0,
+      modelPart: `,"model":${JSON.stringify(model)},"id":`,
       from: null,
       to: null,
       buffer: [],
@@ -161,6 +165,7 @@ export class Recorder {
   /** The ingest tap: cheap per message, only while a recording runs. */
   private readonly tap = (envelopes: readonly Envelope[], _source: SourceRef | null): void => {
     const at = this.host.now();
+    const head = '{"at":' + at;
     for (const e of envelopes) {
       const a = this.active.get(e.model);
       if (!a) continue;
@@ -168,8 +173,9 @@ export class Recorder {
         this.finish(a, 'maxMs');
         continue;
       }
-      const line = `{"at":${at},"model":${JSON.stringify(e.model)},"id":${JSON.stringify(e.id)},"message":${JSON.stringify(e.message)}}\n`;
-      const n = Buffer.byteLength(line);
+      const line = head + a.modelPart + JSON.stringify(e.id) + ',"message":' + JSON.stringify(e.message) + '}\n';
+      // characters, not bytes, on the hot path: the flush counts the bytes exactly (UTF-8 may overshoot by one flush)
+      const n = line.length;
       if (a.bytes + n > a.maxBytes) {
         this.finish(a, 'maxBytes');
         continue;
@@ -191,7 +197,10 @@ export class Recorder {
 
   private flush(a: Active): void {
     if (a.buffer.length === 0) return;
-    const chunk = a.buffer.join('');
+    const chunk = Buffer.from(a.buffer.join(''), 'utf8');
+    let chars = 0;
+    for (const l of a.buffer) chars += l.length;
+    a.bytes += chunk.length - chars;
     a.buffer = [];
     a.writing = a.writing.then(
       () => appendFile(a.file, chunk),
