@@ -56,6 +56,8 @@ interface Active {
 
 export class Recorder {
   private readonly active = new Map<string, Active>();
+  /** the last writes of recordings that ended, by name, until they are on disk */
+  private readonly ending = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private ready: Promise<unknown> | null = null;
 
@@ -115,12 +117,14 @@ export class Recorder {
   /** Stop every recording and flush (server shutdown). */
   async close(): Promise<void> {
     for (const m of [...this.active.keys()]) await this.stop(m);
+    await Promise.all(this.ending.values());
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
 
   /** Every recording in the directory, newest first. */
   async list(): Promise<RecordingInfo[]> {
+    await Promise.all(this.ending.values());
     let names: string[];
     try {
       names = (await readdir(this.dir)).filter((n) => NAME.test(n));
@@ -155,6 +159,7 @@ export class Recorder {
       this.flush(a);
       await a.writing;
     }
+    await this.ending.get(name);
     return createReadStream(file);
   }
 
@@ -213,6 +218,8 @@ export class Recorder {
     if (this.active.get(a.model) !== a) return;
     this.flush(a);
     this.active.delete(a.model);
+    const done = a.writing.catch(() => {}).finally(() => this.ending.delete(a.name));
+    this.ending.set(a.name, done);
     if (this.active.size === 0) this.host.setIngestTap?.(null);
     this.log.info({ model: a.model, name: a.name, bytes: a.bytes, why }, 'recording ended');
   }
