@@ -65,8 +65,8 @@ describe('cost by resolver weight', () => {
     expect(r.body.errors![0]!.message).toMatch(/root fields/);
   });
   it('counts refused operations in /metrics by limit', async () => {
-    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'cost' })).toBeGreaterThan(0);
-    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'root_fields' })).toBeGreaterThan(0);
+    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'cost' }, KEYS.viewer[0])).toBeGreaterThan(0);
+    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'root_fields' }, KEYS.viewer[0])).toBeGreaterThan(0);
   });
 });
 
@@ -98,7 +98,7 @@ describe('groups of an aggregate', () => {
 });
 
 const waitForSubscriptions = (n: number) =>
-  eventually(async () => expect(await metric(server.url, 'hextwin_graphql_subscriptions', { kind: 'twinChanges' })).toBe(n));
+  eventually(async () => expect(await metric(server.url, 'hextwin_graphql_subscriptions', { kind: 'twinChanges' }, KEYS.viewer[0])).toBe(n));
 
 describe('subscriptions per connection and per key', () => {
   const watch = 'subscription { twinChanges(model: "sensor", where: {field: "kind", op: EQ, value: "none"}) { kind id } }';
@@ -134,7 +134,7 @@ describe('subscriptions per connection and per key', () => {
     const other = wsClient(server.url, OPERATOR);
     expect(await subscribe(other, watch).quiet(200)).toBe(true);
     await waitForSubscriptions(6);
-    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'subscriptions_per_key' })).toBeGreaterThan(0);
+    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'subscriptions_per_key' }, KEYS.viewer[0])).toBeGreaterThan(0);
     await Promise.all([a.dispose(), b.dispose(), other.dispose()]);
     await waitForSubscriptions(0);
   });
@@ -149,7 +149,7 @@ describe('twin-change fan-out', () => {
     );
     // (quiet() would take the first result: wait on the gauge instead)
     await waitForSubscriptions(4);
-    const before = await metric(server.url, 'hextwin_graphql_change_notifications_total');
+    const before = await metric(server.url, 'hextwin_graphql_change_notifications_total', {}, KEYS.viewer[0]);
     // 40 changes of twins in Fiji: nothing a Paris subscription can be concerned by
     await send(
       server.url,
@@ -157,11 +157,11 @@ describe('twin-change fan-out', () => {
       OPERATOR,
     );
     await eventually(async () => expect((await data(server.url, '{ twin(model: "sensor", id: "t39") { state } }', {}, VIEWER)).twin.state.v).toBe(1_039));
-    expect(await metric(server.url, 'hextwin_graphql_change_notifications_total')).toBe(before);
+    expect(await metric(server.url, 'hextwin_graphql_change_notifications_total', {}, KEYS.viewer[0])).toBe(before);
     // a twin moving into Paris reaches all four
     await send(server.url, [['t0', { set: PARIS }]], OPERATOR);
     for (const s of subs) expect((await s.next()).data.twinChanges).toEqual({ kind: 'ENTER', id: 't0' });
-    expect(await metric(server.url, 'hextwin_graphql_change_notifications_total')).toBe(before + 4);
+    expect(await metric(server.url, 'hextwin_graphql_change_notifications_total', {}, KEYS.viewer[0])).toBe(before + 4);
     // and leaving it too
     await send(server.url, [['t0', { set: FIJI }]], OPERATOR);
     for (const s of subs) expect((await s.next()).data.twinChanges).toEqual({ kind: 'LEAVE', id: 't0' });

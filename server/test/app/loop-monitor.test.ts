@@ -32,7 +32,7 @@ afterEach(async () => {
 
 async function start(): Promise<App> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-loop-'));
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent' });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', AUTH_ANONYMOUS: '1' });
   const app = await startApp(config, { models: [blocker], logger: pino({ level: 'silent' }), store: new MemoryStore(), features: [connectorsFeature] });
   cleanup.push(async () => {
     await app.stop();
