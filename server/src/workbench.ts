@@ -16,6 +16,7 @@ import { TwinIndex } from './index/twin-index.js';
 import { AggregateFeedback } from './index/feedback.js';
 import { readFileSync } from 'node:fs';
 import { parseRecording, replay, type RecordedMessage, type ReplayResult } from './recording/replay.js';
+import { REPLAY_CONNECTOR } from './recording/recorder.js';
 
 export interface WorkbenchOptions {
   models: ModelDefinition[];
@@ -116,7 +117,7 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
         speed: options?.speed ?? 1,
         waitUntil: (ms) => clock.advanceTo(start + ms, settle),
         send: async (batch) => {
-          await engine.ingest(batch, { source: { connector: 'replay' } });
+          await engine.ingest(batch, { source: { connector: REPLAY_CONNECTOR } });
           await engine.idle();
         },
       });

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { HextwinError } from '@hextwin/shared';
 import type { Resolvers } from '@hextwin/shared/generated/graphql';
 import { requireMutate, type GqlContext } from '../api/graphql/context.js';
-import type { Recorder, RecordingInfo } from './recorder.js';
+import { REPLAY_CONNECTOR, type Recorder, type RecordingInfo } from './recorder.js';
 import { checkSpeed, parseRecording, realTimeWaiter, replay } from './replay.js';
 
 function recorderOf(ctx: GqlContext): Recorder {
@@ -37,7 +37,7 @@ export const recordingResolvers: Resolvers<GqlContext> = {
       const messages = parseRecording(await readFile(await recorderOf(ctx).file(name), 'utf8'));
       const { engine, logger } = ctx.app;
       // runs on after the answer: the replay is a simulation of the recorded hours
-      void replay(messages, { speed: s, waitUntil: realTimeWaiter(), send: (batch) => engine.ingest(batch, { source: { connector: 'replay' } }) }).then(
+      void replay(messages, { speed: s, waitUntil: realTimeWaiter(), send: (batch) => engine.ingest(batch, { source: { connector: REPLAY_CONNECTOR } }) }).then(
         (r) => logger.info({ name, ...r }, 'replay finished'),
         (err: unknown) => logger.error({ err, name }, 'replay failed'),
       );

@@ -18,6 +18,8 @@ import type { Envelope, SourceRef } from '../engine/types.js';
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_MAX_MS = 60 * 60_000;
 const FLUSH_MS = 200;
+/** the source connector of replayed messages (replay.ts) */
+export const REPLAY_CONNECTOR = 'replay';
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,200}\.ndjson$/;
 
 export interface RecordingInfo {
@@ -168,7 +170,9 @@ export class Recorder {
   }
 
   /** The ingest tap: cheap per message, only while a recording runs. */
-  private readonly tap = (envelopes: readonly Envelope[], _source: SourceRef | null): void => {
+  private readonly tap = (envelopes: readonly Envelope[], source: SourceRef | null): void => {
+    // a replay is not new input: its file is the recording already
+    if (source?.connector === REPLAY_CONNECTOR) return;
     const at = this.host.now();
     const head = '{"at":' + at;
     for (const e of envelopes) {

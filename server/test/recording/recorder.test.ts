@@ -52,6 +52,16 @@ describe('Recorder', () => {
     expect(await recorder.list()).toEqual([{ name: r.name, model: 'echo', sizeBytes: expect.any(Number), from: t, to: t + 1_000, active: false }]);
   });
 
+  it('leaves out replayed messages (their file is the recording already)', async () => {
+    const r = await recorder.start('echo');
+    await wb.replay('{"at":1,"model":"echo","id":"e1","message":{"n":7}}', { speed: 0 });
+    await wb.send('echo', 'e1', { n: 8 });
+    await recorder.stop('echo');
+    const lines = readFileSync(path.join(dir, r.name), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).message)).toEqual([{ n: 8 }]);
+    expect(wb.state('echo', 'e1')).toEqual({ n: 8 });
+  });
+
   it('ends at maxBytes without writing past it', async () => {
     const r = await recorder.start('echo', { maxBytes: 200 });
     for (let i = 0; i < 20; i++) await wb.send('echo', 'e1', { n: i });
