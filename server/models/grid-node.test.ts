@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWorkbench, type Workbench } from '../src/workbench.js';
-import { gridNode, MAX_INCIDENTS, SILENCE_MS, type GridNodeState, type NodeType, type ReportedCondition } from './grid-node.js';
+import { gridNode, MAX_INCIDENTS, REGION_SEVERE_NODES, SILENCE_MS, type GridNodeState, type NodeType, type ReportedCondition } from './grid-node.js';
 
 let wb: Workbench;
 afterEach(() => wb?.close());
@@ -233,5 +233,30 @@ describe('Validation', () => {
       code: 'INVALID_MESSAGE',
       message: expect.stringContaining('region'),
     });
+  });
+});
+
+describe('Region feedback (severeByRegion)', () => {
+  it('raises every node of a region to WARNING once the region has REGION_SEVERE_NODES severe nodes', async () => {
+    wb = await createWorkbench({ models: [gridNode] });
+    const nodes = ['a', 'b', 'c', 'quiet'];
+    for (const id of nodes) await wb.send('grid-node', id, init('infrastructure'));
+    for (const id of nodes.slice(0, REGION_SEVERE_NODES - 1)) await wb.send('grid-node', id, status('severe'));
+    await wb.advance(5_000);
+    await wb.send('grid-node', 'quiet', status('normal'));
+    expect(wb.state<GridNodeState>('grid-node', 'quiet')).toMatchObject({ regionSevere: REGION_SEVERE_NODES - 1, regionAlarm: false });
+    expect(wb.twin('grid-node', 'quiet')!.state).toMatchObject({ alertLevel: 0 });
+
+    await wb.send('grid-node', nodes[REGION_SEVERE_NODES - 1]!, status('severe'));
+    await wb.advance(5_000);
+    wb.clear();
+    await wb.send('grid-node', 'quiet', status('normal'));
+    const quiet = wb.state<GridNodeState>('grid-node', 'quiet')!;
+    expect(quiet).toMatchObject({ regionSevere: REGION_SEVERE_NODES, regionAlarm: true, alertLevel: 0 });
+    expect(gridNode.level!(quiet)).toBe('WARNING');
+    expect(wb.alerts.map((a) => a.title)).toEqual(['Region under attack']);
+    // once per episode
+    await wb.send('grid-node', 'quiet', status('normal'));
+    expect(wb.alerts).toHaveLength(1);
   });
 });

@@ -2,7 +2,9 @@
  * `grid-node`: security status tracker of one power-grid node. Turns reported conditions into an
  * alert level (0–20) that weighs the node's history: a node that has had a severe incident is
  * taken more seriously, one that cries wolf less. A node silent for more than 5 minutes becomes
- * `unreachable` until its next message.
+ * `unreachable` until its next message. Each message also re-reads its region's count of severe nodes
+ * (the `severeByRegion` aggregate, fed back every 5 s): from REGION_SEVERE_NODES on, the node's level
+ * is at least WARNING (`regionAlarm`) and one WARNING alert marks the start.
  */
 import { defineModel, eventTime, pushBounded, Severity, type TwinContext } from '@hextwin/shared';
 import { latSchema, lngSchema, nullable, timestampSchema } from './schema.js';
@@ -42,7 +44,14 @@ export interface GridNodeState {
   incidents: Incident[];
   /** time of the latest message (its timestamp, or the engine's at receipt), epoch ms */
   lastSeen: number | null;
+  /** severe nodes in this node's region, as the `severeByRegion` aggregate last told it */
+  regionSevere: number;
+  /** the region has at least REGION_SEVERE_NODES severe nodes: the node's level is at least WARNING */
+  regionAlarm: boolean;
 }
+
+/** Severe nodes in one region that raise every node of the region to WARNING (a coordinated attack). */
+export const REGION_SEVERE_NODES = 3;
 
 export const SILENCE_MS = 5 * 60_000;
 export const MAX_INCIDENTS = 10;
@@ -111,8 +120,29 @@ function applyStatus(ctx: TwinContext, s: GridNodeState, condition: ReportedCond
   s.condition = condition;
 }
 
+/** Re-judge the region from the latest aggregate; a WARNING alert when the region's alarm starts. */
+function judgeRegion(ctx: TwinContext, s: GridNodeState): void {
+  if (s.region === null) return;
+  const severe = ctx.aggregate('severeByRegion', s.region)?.count ?? 0;
+  const alarm = severe >= REGION_SEVERE_NODES;
+  if (alarm && !s.regionAlarm) {
+    ctx.alert({
+      severity: Severity.WARNING,
+      title: 'Region under attack',
+      message: `${severe} nodes in ${s.region} report severe incidents`,
+      data: { kind: 'regionAlarm', region: s.region, severeNodes: severe },
+    });
+  }
+  s.regionSevere = severe;
+  s.regionAlarm = alarm;
+}
+
 export const gridNode = defineModel<GridNodeState, GridNodeMessage>({
   name: 'grid-node',
+  // the region's count of severe nodes, fed back to every node of the region
+  aggregates: {
+    severeByRegion: { model: 'grid-node', where: { field: 'condition', op: 'EQ', value: 'severe' }, groupBy: 'region', everyMs: 5_000 },
+  },
   description: 'Power-grid node security tracker: alert level from reported incidents and their history.',
   init: () => ({
     nodeType: NodeType.infrastructure, // until an init message says otherwise
@@ -130,6 +160,8 @@ export const gridNode = defineModel<GridNodeState, GridNodeMessage>({
     totalIncidents: 0,
     incidents: [],
     lastSeen: null,
+    regionSevere: 0,
+    regionAlarm: false,
   }),
   process(ctx, state, messages) {
     for (const m of messages) {
@@ -148,6 +180,7 @@ export const gridNode = defineModel<GridNodeState, GridNodeMessage>({
     }
     // silence is measured on the engine clock; the timer fires just past 5 minutes ("more than 5 minutes")
     ctx.startTimer(SILENCE_TIMER, SILENCE_MS + 1, 'once');
+    judgeRegion(ctx, state);
     return 'update';
   },
   onTimer(ctx, state, timer) {
@@ -165,7 +198,7 @@ export const gridNode = defineModel<GridNodeState, GridNodeMessage>({
   // the alert level bands the operators use, and the condition itself (a severe incident is critical at once)
   level: (s) => {
     if (s.alertLevel >= 10 || s.condition === 'severe') return Severity.CRITICAL;
-    if (s.alertLevel >= 4 || s.condition === 'moderate' || s.condition === 'unreachable') return Severity.WARNING;
+    if (s.alertLevel >= 4 || s.condition === 'moderate' || s.condition === 'unreachable' || s.regionAlarm) return Severity.WARNING;
     if (s.alertLevel > 0 || s.condition === 'minor' || s.condition === 'offline') return Severity.INFO;
     return undefined;
   },
@@ -210,6 +243,8 @@ export const gridNode = defineModel<GridNodeState, GridNodeMessage>({
         items: { type: 'object', properties: { time: { type: 'number' }, condition: { type: 'string' } } },
       },
       lastSeen: nullable('number'),
+      regionSevere: { type: 'integer', minimum: 0 },
+      regionAlarm: { type: 'boolean' },
     },
   },
 });

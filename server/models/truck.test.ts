@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ReferenceRow } from '@hextwin/shared';
 import { createWorkbench, type Workbench } from '../src/workbench.js';
-import { truck, type TruckState } from './truck.js';
+import { LATE_VS_REGION_MIN, truck, type TruckState } from './truck.js';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -293,5 +293,27 @@ describe('Context', () => {
       code: 'INVALID_MESSAGE',
       message: expect.stringContaining('speedKph'),
     });
+  });
+});
+
+describe('Delay against the region (delayByRegion feedback)', () => {
+  it('compares its delay with the region average and warns when far behind it, once', async () => {
+    const { at, state } = await fleet([]);
+    for (const id of ['x1', 'x2', 'x3']) await wb.send('truck', id, at(0));
+    // x3 stops on the road for an hour (no planned stops without a row)
+    await wb.send('truck', 'x3', [at(1 * MIN, { speedKph: 0 }), at(61 * MIN, { speedKph: 0 })]);
+    expect(state('x3').delayMin).toBe(60);
+    await wb.advance(10 * S);
+    wb.clear();
+    await wb.send('truck', 'x3', at(62 * MIN, { speedKph: 0 }));
+    const s = state('x3');
+    // the average the index fed back: (0 + 0 + 60) / 3
+    expect(s.regionDelayAvgMin).toBe(20);
+    expect(s.delayVsRegionMin).toBe(41);
+    expect(s.delayVsRegionMin!).toBeGreaterThan(LATE_VS_REGION_MIN);
+    expect(s.region).toBe(state('x1').region);
+    expect(wb.alerts.map((a) => (a.data as { kind: string }).kind)).toEqual(['lateVsRegion']);
+    await wb.send('truck', 'x3', at(63 * MIN, { speedKph: 0 }));
+    expect(wb.alerts).toHaveLength(1);
   });
 });

@@ -17,8 +17,15 @@
  * corridor: [{ lat, lng }, …] }, plannedStops: [{ name, lat, lng, radiusKm? }] }`. A message
  * `{ type: "init", driver?, route?, cargo?, plannedStops? }` in the same shape sets the context for a
  * truck without a row (a simulator's fleet); it wins over reference data.
+ *
+ * Feedback from the fleet (the `delayByRegion` aggregate, refreshed every 10 s): `delayMin` counts
+ * the minutes of this shift spent stopped away from planned stops, `region` is the truck's H3
+ * resolution-3 cell, and `delayVsRegionMin` compares the truck's delay with its region's average. A
+ * truck more than LATE_VS_REGION_MIN behind the average of a region with at least 3 trucks raises
+ * a `lateVsRegion` WARNING, once per episode.
  */
 import { fileURLToPath } from 'node:url';
+import { latLngToCell } from 'h3-js';
 import { defineModel, eventTime, haversineKm, Severity, type JsonValue, type LatLng, type ReferenceRow, type TwinContext } from '@hextwin/shared';
 import { distanceToPolylineKm } from './geo.js';
 import { latSchema, lngSchema, nullable, timestampSchema } from './schema.js';
@@ -45,6 +52,12 @@ export const TruckAlert = {
   drivingHours: { severity: Severity.ERROR, title: 'Driver over hours' },
 } as const;
 export type TruckAlertKind = keyof typeof TruckAlert;
+
+/** Fleet feedback: how much later than its region's average a truck must be to alert. */
+export const LATE_VS_REGION_MIN = 30;
+export const REGION_RESOLUTION = 3;
+const REGION_MIN_TRUCKS = 3;
+export const LateVsRegionAlert = { severity: Severity.WARNING, title: 'Truck late against its region' } as const;
 
 export type TruckStatus = 'unknown' | 'moving' | 'stopped' | 'stalled' | 'offRoute' | 'arrived';
 
@@ -116,6 +129,14 @@ export interface TruckState {
   shiftStart: number | null;
   lastMovingAt: number | null;
   episodes: Record<TruckAlertKind, Episode>;
+  /** H3 cell (resolution 3) of the last position: the group of the fleet feedback */
+  region: string | null;
+  /** minutes of this shift stopped away from planned stops */
+  delayMin: number;
+  /** the region's average delayMin as last fed back; null before the first feedback */
+  regionDelayAvgMin: number | null;
+  delayVsRegionMin: number | null;
+  lateVsRegion: Episode;
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -184,9 +205,27 @@ function newEpisodes(): Record<TruckAlertKind, Episode> {
   return { speeding: e(), cargoTemp: e(), stalled: e(), offRoute: e(), drivingHours: e() };
 }
 
+/** Compare the truck's delay with its region's average (fed back by the index). */
+function judgeAgainstRegion(ctx: TwinContext, s: TruckState, t: number): void {
+  const g = s.region === null ? undefined : ctx.aggregate('delayByRegion', s.region);
+  const avg = g && g.count >= REGION_MIN_TRUCKS ? (g.values[0] ?? null) : null;
+  s.regionDelayAvgMin = avg;
+  s.delayVsRegionMin = avg === null ? null : s.delayMin - avg;
+  const late = s.delayVsRegionMin !== null && s.delayVsRegionMin > LATE_VS_REGION_MIN;
+  if (episode((s.lateVsRegion ??= { since: null, alerted: false }), late, t, 0)) {
+    ctx.alert({
+      ...LateVsRegionAlert,
+      message: `${Math.round(s.delayMin)} min of delay; trucks in this region average ${Math.round(avg!)} min`,
+      data: { kind: 'lateVsRegion', delayMin: s.delayMin, regionDelayAvgMin: avg, region: s.region },
+    });
+  }
+}
+
 function applyReading(ctx: TwinContext, s: TruckState, m: TruckReading): void {
   const t = eventTime(m.timestamp) ?? ctx.now();
   const here = { lat: m.lat, lng: m.lng };
+  s.delayMin ??= 0; // a state from before the fleet feedback
+  const sincePrevious = s.lastTime !== null && s.speedKph !== null && s.speedKph <= 0 ? Math.max(0, t - s.lastTime) : 0;
   Object.assign(s, { lat: m.lat, lng: m.lng, speedKph: m.speedKph, lastTime: t });
   if (m.engineTempC !== undefined) s.engineTempC = m.engineTempC;
   if (m.cargoTempC !== undefined) s.cargoTempC = m.cargoTempC;
@@ -205,6 +244,7 @@ function applyReading(ctx: TwinContext, s: TruckState, m: TruckReading): void {
     if (s.shiftStart === null || rested) {
       s.shiftStart = t;
       s.episodes.drivingHours = { since: t, alerted: false }; // a new shift re-arms the hours alert
+      s.delayMin = 0;
     }
     s.lastMovingAt = t;
   } else if (rested) {
@@ -247,6 +287,10 @@ function applyReading(ctx: TwinContext, s: TruckState, m: TruckReading): void {
     });
   }
 
+  // the stop that just ended (or goes on) away from planned stops delays the truck
+  if (sincePrevious > 0 && !atPlannedStop && s.shiftStart !== null) s.delayMin += sincePrevious / MINUTE;
+  s.region = latLngToCell(m.lat, m.lng, REGION_RESOLUTION);
+
   const stalled = s.episodes.stalled.since !== null && t - s.episodes.stalled.since > STALLED_MS;
   s.status = stalled ? 'stalled' : offRoute ? 'offRoute' : stopped ? (atDestination ? 'arrived' : 'stopped') : 'moving';
 }
@@ -261,6 +305,7 @@ export const truck = defineModel<TruckState, TruckMessage>({
   name: 'truck',
   description: 'Fleet telematics: speeding, cargo temperature, stalls, route deviation and driving hours.',
   reference: { file: fileURLToPath(new URL('./data/trucks.json', import.meta.url)), idField: 'id' },
+  aggregates: { delayByRegion: { model: 'truck', groupBy: 'region', metrics: [{ field: 'delayMin', op: 'AVG' }], everyMs: 10_000 } },
   init(_id, ctx) {
     const state: TruckState = {
       lat: null,
@@ -281,6 +326,11 @@ export const truck = defineModel<TruckState, TruckMessage>({
       shiftStart: null,
       lastMovingAt: null,
       episodes: newEpisodes(),
+      region: null,
+      delayMin: 0,
+      regionDelayAvgMin: null,
+      delayVsRegionMin: null,
+      lateVsRegion: { since: null, alerted: false },
     };
     applyReference(state, ctx.reference);
     return state;
@@ -295,6 +345,7 @@ export const truck = defineModel<TruckState, TruckMessage>({
         applyReading(ctx, state, m);
       }
     }
+    if (state.lastTime !== null) judgeAgainstRegion(ctx, state, state.lastTime);
     return 'update';
   },
   location: (s) => (s.lat !== null && s.lng !== null ? { lat: s.lat, lng: s.lng } : undefined),
@@ -352,6 +403,11 @@ export const truck = defineModel<TruckState, TruckMessage>({
       shiftStart: nullable('number'),
       lastMovingAt: nullable('number'),
       episodes: { type: 'object' },
+      region: nullable('string'),
+      delayMin: { type: 'number', minimum: 0 },
+      regionDelayAvgMin: nullable('number'),
+      delayVsRegionMin: nullable('number'),
+      lateVsRegion: { type: 'object' },
     },
   },
 });

@@ -13,6 +13,11 @@ import { VirtualClock } from './engine/clock.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { AlertRecord, CommandRecord, TwinView } from './engine/types.js';
 import { Simulation, splitModels } from './simulator/simulation.js';
+import { TwinIndex } from './index/twin-index.js';
+import { AggregateFeedback } from './index/feedback.js';
+import { readFileSync } from 'node:fs';
+import { parseRecording, replay, type RecordedMessage, type ReplayResult } from './recording/replay.js';
+import { REPLAY_CONNECTOR } from './recording/recorder.js';
 
 export interface WorkbenchOptions {
   models: ModelDefinition[];
@@ -43,6 +48,11 @@ export interface Workbench {
   simulate(options?: { durationMs?: number }): Simulation;
   /** The simulation `simulate` started (throws before). */
   readonly simulation: Simulation;
+  /**
+   * Play a recording (a file path, NDJSON text, or its lines) on the virtual clock: each message
+   * goes in at its recorded offset divided by `speed` (default 1; 0 all at once), timers firing between.
+   */
+  replay(recording: string | readonly (string | RecordedMessage)[], options?: { speed?: number }): Promise<ReplayResult>;
   advance(ms: number): Promise<void>;
   advanceTo(t: number): Promise<void>;
   now(): number;
@@ -91,6 +101,19 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
     await simulation?.idle();
     await engine.idle();
   };
+  // declared aggregates (ctx.aggregate) are kept by an index, as in the server
+  let feedback: { index: TwinIndex; feedback: AggregateFeedback } | null = null;
+  if (AggregateFeedback.wanted(models)) {
+    const index = new TwinIndex(engine);
+    try {
+      feedback = { index, feedback: new AggregateFeedback(index, models, clock) };
+    } catch (e) {
+      index.close();
+      await engine.stop();
+      throw e;
+    }
+    engine.setAggregateSource(feedback.feedback);
+  }
   return {
     engine,
     store,
@@ -118,6 +141,19 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
       simulation.start();
       return simulation;
     },
+    async replay(recording, options) {
+      const text =
+        typeof recording === 'string' && !recording.includes('\n') && !recording.trimStart().startsWith('{') ? readFileSync(recording, 'utf8') : recording;
+      const start = clock.now();
+      return replay(parseRecording(text), {
+        speed: options?.speed ?? 1,
+        waitUntil: (ms) => clock.advanceTo(start + ms, settle),
+        send: async (batch) => {
+          await engine.ingest(batch, { source: { connector: REPLAY_CONNECTOR } });
+          await engine.idle();
+        },
+      });
+    },
     advance: (ms) => clock.advanceTo(clock.now() + ms, settle),
     advanceTo: (t) => clock.advanceTo(t, settle),
     now: () => clock.now(),
@@ -129,6 +165,8 @@ export async function createWorkbench(opts: WorkbenchOptions): Promise<Workbench
     },
     async close() {
       simulation?.stop();
+      feedback?.feedback.close();
+      feedback?.index.close();
       await engine.stop();
     },
   };

@@ -22,6 +22,9 @@ export type {
   JsonSchema,
   SimulationContext,
   SimulationSpec,
+  AggregateGroup,
+  AggregateSpec,
+  RecordSpec,
 } from './model.js';
 export { tumblingWindows, slidingWindows, sessionWindows, RingBuffer, pushBounded } from './windows.js';
 export type { Window } from './windows.js';

@@ -88,6 +88,13 @@ export interface TwinContext {
   readonly shared: SharedData;
   /** This twin's reference-data row, when the model declares reference data. */
   readonly reference: ReferenceRow | undefined;
+  /**
+   * The latest result of one of the model's declared `aggregates` (refreshed every `everyMs`):
+   * without `key`, every group; with `key`, that group, or undefined when no twin is in it.
+   * An undeclared name throws UNKNOWN_AGGREGATE.
+   */
+  aggregate(name: string): AggregateGroup[];
+  aggregate(name: string, key: JsonValue): AggregateGroup | undefined;
 }
 
 export interface InitContext {
@@ -146,6 +153,31 @@ export interface SimulationSpec {
   stepMs?: number;
 }
 
+/** One group of an aggregate: `values` in the order of the aggregate's `metrics`. */
+export interface AggregateGroup {
+  key: JsonValue;
+  count: number;
+  values: (number | null)[];
+}
+
+/** An aggregate over the twins of a model (any model), kept up to date for `ctx.aggregate`. */
+export interface AggregateSpec {
+  model: string;
+  /** a filter in the GraphQL `TwinFilter` shape */
+  where?: JsonValue;
+  /** a dotted path into state; without it, one group with key null */
+  groupBy?: string;
+  metrics?: { field?: string; op: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX' }[];
+  /** how often the value a model sees is refreshed; default 1000 */
+  everyMs?: number;
+}
+
+/** Record this model's incoming messages (NDJSON under DATA_DIR/recordings), up to either bound. */
+export interface RecordSpec {
+  maxBytes?: number;
+  maxMs?: number;
+}
+
 export interface ModelDefinition<S = any, M = any> {
   /** Unique model name: letters, digits, '-', '_', '.'. */
   readonly name: string;
@@ -166,6 +198,10 @@ export interface ModelDefinition<S = any, M = any> {
   reference?: ReferenceDataSpec;
   /** Opt in to a state history per twin (off by default: each sample copies the state). */
   history?: HistorySpec<S>;
+  /** Named aggregates this model's code reads with `ctx.aggregate(name, key?)`. */
+  aggregates?: Record<string, AggregateSpec>;
+  /** Record incoming messages from the start (an operator can also start a recording at run time). */
+  record?: RecordSpec;
   description?: string;
   /**
    * A simulation model: the platform runs `simulate` for each instance on the simulation clock

@@ -3,6 +3,7 @@
  * GraphQL and its subscriptions, health and metrics, the dashboard), around one engine.
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
@@ -14,6 +15,8 @@ import type { EngineMetrics } from '../engine/metrics.js';
 import type { EngineApi } from '../engine/types.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import { clusterFeature } from '../cluster/feature.js';
+import { Recorder } from '../recording/recorder.js';
+import { recordingFeature } from '../recording/feature.js';
 import { LmdbStore } from '../store/lmdb-store.js';
 import type { TwinStore } from '../store/store.js';
 import { openAuth } from '../auth/auth.js';
@@ -41,6 +44,7 @@ export const features: Feature[] = [
   simulatorFeature,
   simulationFeature,
   clusterFeature,
+  recordingFeature,
 ];
 
 export interface AppOptions {
@@ -176,6 +180,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     connectors: () => [...connectorStatus].map(([name, s]) => ({ name, ...s() })),
     scenarios: scenarioRegistry(),
     simulation: { current: undefined },
+    recorder: new Recorder(path.join(config.dataDir, 'recordings'), engine, logger.child({ part: 'recording' })),
     address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };

@@ -13,6 +13,7 @@ import type { Clock } from '../engine/clock.js';
 import type { ModelDefinition } from '@hextwin/shared';
 import type { SimulationStatus } from '../simulator/simulation.js';
 import type { Auth } from '../auth/auth.js';
+import type { Recorder } from '../recording/recorder.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -52,6 +53,8 @@ export interface AppContext {
   connectors(): { name: string; state: string; connections: number }[];
   readonly scenarios: ScenarioRegistry;
   readonly simulation: SimulationSlot;
+  /** Recordings of incoming messages under DATA_DIR/recordings (recording/feature.ts serves them). */
+  readonly recorder?: Recorder;
   /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
   countError(code: string): void;
   /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */

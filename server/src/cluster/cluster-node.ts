@@ -17,6 +17,7 @@ import { HextwinError, partition as partitionOf, PARTITIONS, type JsonValue, typ
 import { CompiledModel } from '../engine/compiled-model.js';
 import { EngineMetrics } from '../engine/metrics.js';
 import { RealClock, type Clock } from '../engine/clock.js';
+import type { AggregateSource } from '../engine/context.js';
 import { validateEnvelopes } from '../engine/validate.js';
 import type { ForwardItem } from '../engine/engine.js';
 import type {
@@ -29,6 +30,7 @@ import type {
   IngestOptions,
   IngestRole,
   IngestRoles,
+  IngestTap,
   ModelInfo,
   SourceRef,
   TwinView,
@@ -378,6 +380,7 @@ export class ClusterNode implements EngineApi {
       p,
       epoch,
     );
+    r.engine.setAggregateSource(this.aggregateSource);
     this.fence.adopt(r);
     this.runners.set(p, r);
     await r.start();
@@ -676,6 +679,24 @@ export class ClusterNode implements EngineApi {
     return null;
   }
 
+  private aggregateSource: AggregateSource | null = null;
+  private tap: IngestTap | null = null;
+
+  /** Batches this node accepts are recorded here (each node records what it accepted). */
+  setIngestTap(tap: IngestTap | null): void {
+    this.tap = tap;
+  }
+
+  /** Every partition's engine reads `ctx.aggregate` from here (this node's index covers the cluster through its view). */
+  setAggregateSource(source: AggregateSource | null): void {
+    this.aggregateSource = source;
+    for (const r of this.runners.values()) r.engine.setAggregateSource(source);
+  }
+
+  wakeAt(at: number, fn: () => void): () => void {
+    return this.clock.wakeAt(at, fn);
+  }
+
   now(): number {
     return this.clock.now();
   }
@@ -703,6 +724,7 @@ export class ClusterNode implements EngineApi {
     validateEnvelopes(this.compiled, envelopes);
     const source: SourceRef = { ...(options?.source ?? { connector: 'unknown' }), node: this.self };
     await this.batcher.submit(envelopes, source);
+    this.tap?.(envelopes, source);
     for (const e of envelopes) this.acceptedByModel.set(e.model, (this.acceptedByModel.get(e.model) ?? 0) + 1);
   }
 
@@ -733,6 +755,8 @@ export class ClusterNode implements EngineApi {
       stateSchema: cm.def.stateSchema,
       messageSchema: cm.def.messageSchema,
       level: cm.def.level?.bind(cm.def),
+      aggregates: cm.def.aggregates,
+      record: cm.def.record,
     }));
   }
 

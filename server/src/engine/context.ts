@@ -6,6 +6,7 @@ import {
   HextwinError,
   isModelName,
   isTwinId,
+  type AggregateGroup,
   type AlertInput,
   type JsonValue,
   type LogLevel,
@@ -46,6 +47,13 @@ const checkType = (what: string, type: unknown): void => {
 export interface ContextHost {
   now(): number;
   hasModel(model: string): boolean;
+  /** `ctx.aggregate`: the feedback's latest result (see AggregateSource) */
+  aggregate(model: string, name: string, key: JsonValue | undefined, byKey: boolean): AggregateGroup[] | AggregateGroup | undefined;
+}
+
+/** Where the latest results of declared aggregates come from (the index's feedback, index/feedback.ts). */
+export interface AggregateSource {
+  get(model: string, name: string, key: JsonValue | undefined, byKey: boolean): AggregateGroup[] | AggregateGroup | undefined;
 }
 
 const SEVERITIES = new Set(Object.values(Severity));
@@ -110,6 +118,11 @@ export class BatchContext implements TwinContext {
     const pending = this.effects.timers?.get(name);
     if (pending !== undefined) return pending !== null;
     return this.twin.timers?.has(name) ?? false;
+  }
+  aggregate(name: string): AggregateGroup[];
+  aggregate(name: string, key: JsonValue): AggregateGroup | undefined;
+  aggregate(name: string, key?: JsonValue): AggregateGroup[] | AggregateGroup | undefined {
+    return this.host.aggregate(this.twin.cm.name, name, key, arguments.length > 1);
   }
   removeTwin(model: string, id: string): void {
     if (!isModelName(model)) throw new HextwinError('INVALID_ID', `removeTwin: invalid model name ${JSON.stringify(model)}`);

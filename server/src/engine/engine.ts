@@ -18,13 +18,13 @@
  */
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { HextwinError, type JsonValue, type ModelDefinition } from '@hextwin/shared';
+import { HextwinError, type AggregateGroup, type JsonValue, type ModelDefinition } from '@hextwin/shared';
 import { AlertLog, snapshot } from './alert-log.js';
 import { BatchRunner } from './batch-runner.js';
 import { Checkpointer } from './checkpointer.js';
 import { CommandQueue } from './command-queue.js';
 import { CompiledModel } from './compiled-model.js';
-import type { ContextHost } from './context.js';
+import type { AggregateSource, ContextHost } from './context.js';
 import { EventHub } from './event-hub.js';
 import { EngineMetrics } from './metrics.js';
 import type { EngineParts } from './parts.js';
@@ -46,6 +46,7 @@ import type {
   Envelope,
   HistoryEntry,
   IngestOptions,
+  IngestTap,
   ModelInfo,
   QuarantineRecord,
   TwinView,
@@ -223,6 +224,31 @@ export class Engine implements EngineApi, ContextHost {
     return this.p.compiled.has(model);
   }
 
+  private aggregates: AggregateSource | null = null;
+  private tap: IngestTap | null = null;
+
+  setIngestTap(tap: IngestTap | null): void {
+    this.tap = tap;
+  }
+
+  wakeAt(at: number, fn: () => void): () => void {
+    return this.p.clock.wakeAt(at, fn);
+  }
+
+  /** Where `ctx.aggregate` reads from (the index's feedback); until set, declared aggregates read as empty. */
+  setAggregateSource(source: AggregateSource | null): void {
+    this.aggregates = source;
+  }
+
+  aggregate(model: string, name: string, key: JsonValue | undefined, byKey: boolean): AggregateGroup[] | AggregateGroup | undefined {
+    const def = this.p.compiled.get(model)?.def;
+    if (!def?.aggregates || !Object.hasOwn(def.aggregates, name)) {
+      throw new HextwinError('UNKNOWN_AGGREGATE', `ctx.aggregate: model ${model} declares no aggregate named ${JSON.stringify(name)}`);
+    }
+    const got = this.aggregates?.get(model, name, key, byKey);
+    return got ?? (byKey ? undefined : []);
+  }
+
   /** Validate every envelope first: a batch is accepted whole or not at all. */
   validate(envelopes: Envelope[]): void {
     validateEnvelopes(this.p.compiled, envelopes);
@@ -252,6 +278,7 @@ export class Engine implements EngineApi, ContextHost {
       throw new HextwinError('INVALID_MESSAGE', `the batch cannot be stored: ${(e as Error).message}`, { cause: e });
     }
     const rec = p.positions.track(pos, envelopes.length);
+    if (this.tap) this.tap(envelopes, source);
     let cm = p.compiled.get(envelopes[0]!.model)!;
     for (let i = 0; i < envelopes.length; i++) {
       const e = envelopes[i]!;
@@ -445,6 +472,8 @@ export class Engine implements EngineApi, ContextHost {
       stateSchema: cm.def.stateSchema,
       messageSchema: cm.def.messageSchema,
       level: cm.def.level?.bind(cm.def),
+      aggregates: cm.def.aggregates,
+      record: cm.def.record,
     }));
   }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwin/shared';
 import type { Clock } from './clock.js';
+import type { AggregateSource } from './context.js';
 import type { EngineMetrics } from './metrics.js';
 import type { TwinStore } from '../store/store.js';
 import type { RawBatch } from '../store/raw-batch.js';
@@ -152,6 +153,10 @@ export interface ModelInfo {
   messageSchema: unknown;
   /** the model's `level(state)`, when it declares one */
   level?: (state: unknown) => unknown;
+  /** the aggregates its code reads with `ctx.aggregate` */
+  aggregates?: ModelDefinition['aggregates'];
+  /** recording from the start (recording/recorder.ts) */
+  record?: ModelDefinition['record'];
 }
 
 export interface IngestOptions {
@@ -221,7 +226,16 @@ export interface EngineApi {
    * arrive once and in order. Absent on the embedded engine (it takes everything in).
    */
   readonly roles?: IngestRoles;
+  /** Call `fn` once the engine clock (virtual in simulations) reaches `at`; returns a cancel function. */
+  wakeAt?(at: number, fn: () => void): () => void;
+  /** Where the models' `ctx.aggregate` reads from (index/feedback.ts). */
+  setAggregateSource?(source: AggregateSource | null): void;
+  /** Called with every batch this node accepts from outside (recording/recorder.ts); null removes it. */
+  setIngestTap?(tap: IngestTap | null): void;
 }
+
+/** Sees accepted batches on the ingest path: must be cheap (O(1) when nothing is recorded). */
+export type IngestTap = (envelopes: readonly Envelope[], source: SourceRef | null) => void;
 
 export type IngestRole = 'mqtt';
 

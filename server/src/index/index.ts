@@ -11,3 +11,4 @@ export { LiveAggregate, type LiveAggregateSpec } from './live-aggregate.js';
 export { Feed } from './feed.js';
 export { TwinChangeFeed, ChangeKind, type TwinChangeEvent } from './live-twins.js';
 export { cellKeyAt, packCell, unpackCell, MAX_RESOLUTION } from './geo.js';
+export { AggregateFeedback } from './feedback.js';

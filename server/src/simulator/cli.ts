@@ -13,8 +13,10 @@ import { serveSimulation } from './serve.js';
 import { Simulator } from './simulator.js';
 import { World } from './world.js';
 import { WsSender } from './ws-sender.js';
+import { replayMain } from '../recording/replay-cli.js';
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--replay')) return replayMain(process.argv.slice(2));
   let opts;
   try {
     opts = parseCliArgs(process.argv.slice(2), process.env);

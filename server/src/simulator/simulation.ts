@@ -427,6 +427,7 @@ function messageContext(sim: Simulation, inst: Instance, from: TwinContext['from
     sendToTwin: (model, id, message) => sim.emit(inst, message, { model, id }),
     alert: refuse('alert'),
     clearAlert: refuse('clearAlert'),
+    aggregate: refuse('aggregate'),
     log: (level, text) => sim.logLine(inst, level, text),
     startTimer: refuse('startTimer'),
     stopTimer: refuse('stopTimer'),

@@ -336,6 +336,8 @@ export type Query = {
   /** twins whose code is not run (see Quarantine) */
   quarantined: Array<Quarantine>;
   simulation: Simulation;
+  /** every recording, newest first */
+  recordings: Array<Recording>;
 };
 
 
@@ -398,6 +400,12 @@ export type Mutation = {
   releaseQuarantine: Scalars['Boolean']['output'];
   /** runs a registered demo scenario; an unknown name is NOT_FOUND */
   triggerScenario: Scalars['Boolean']['output'];
+  /** records a model's incoming messages until maxBytes or maxMs (defaults 64 MiB, 1 hour), or stopRecording */
+  startRecording: Recording;
+  /** null when the model was not being recorded */
+  stopRecording?: Maybe<Recording>;
+  /** plays a recording of this server's into it, as a simulation; speed 0 as fast as it takes them (default 1) */
+  replayRecording: Replay;
 };
 
 
@@ -453,6 +461,24 @@ export type MutationTriggerScenarioArgs = {
   name: Scalars['String']['input'];
 };
 
+
+export type MutationStartRecordingArgs = {
+  model: Scalars['String']['input'];
+  maxBytes?: InputMaybe<Scalars['Float']['input']>;
+  maxMs?: InputMaybe<Scalars['Float']['input']>;
+};
+
+
+export type MutationStopRecordingArgs = {
+  model: Scalars['String']['input'];
+};
+
+
+export type MutationReplayRecordingArgs = {
+  name: Scalars['String']['input'];
+  speed?: InputMaybe<Scalars['Float']['input']>;
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /** every lifecycle change of an alarm (see AlarmChange) matching the filter, in order */
@@ -495,6 +521,26 @@ export type SubscriptionAggregateArgs = {
   groupBy?: InputMaybe<Scalars['String']['input']>;
   metrics?: InputMaybe<Array<MetricInput>>;
   everyMs?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A recording of a model's incoming messages (NDJSON under DATA_DIR/recordings; REST GET /api/v1/recordings/{name} downloads it) */
+export type Recording = {
+  __typename?: 'Recording';
+  name: Scalars['String']['output'];
+  model: Scalars['String']['output'];
+  sizeBytes: Scalars['Float']['output'];
+  /** arrival time of the first and last recorded message (engine clock) */
+  from?: Maybe<Scalars['DateTime']['output']>;
+  to?: Maybe<Scalars['DateTime']['output']>;
+  active: Scalars['Boolean']['output'];
+};
+
+/** A replay started by replayRecording: its messages go in at the recorded pace divided by speed */
+export type Replay = {
+  __typename?: 'Replay';
+  name: Scalars['String']['output'];
+  messages: Scalars['Int']['output'];
+  speed: Scalars['Float']['output'];
 };
 
 
@@ -611,6 +657,8 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Recording: ResolverTypeWrapper<Recording>;
+  Replay: ResolverTypeWrapper<Replay>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -649,6 +697,8 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
+  Recording: Recording;
+  Replay: Replay;
 };
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -824,6 +874,7 @@ export type QueryResolvers<ContextType = any, ParentType extends ResolversParent
   scenarios?: Resolver<Array<ResolversTypes['Scenario']>, ParentType, ContextType>;
   quarantined?: Resolver<Array<ResolversTypes['Quarantine']>, ParentType, ContextType>;
   simulation?: Resolver<ResolversTypes['Simulation'], ParentType, ContextType>;
+  recordings?: Resolver<Array<ResolversTypes['Recording']>, ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = any, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -836,6 +887,9 @@ export type MutationResolvers<ContextType = any, ParentType extends ResolversPar
   removeTwin?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveTwinArgs, 'model' | 'id'>>;
   releaseQuarantine?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationReleaseQuarantineArgs, 'model' | 'id'>>;
   triggerScenario?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationTriggerScenarioArgs, 'name'>>;
+  startRecording?: Resolver<ResolversTypes['Recording'], ParentType, ContextType, RequireFields<MutationStartRecordingArgs, 'model'>>;
+  stopRecording?: Resolver<Maybe<ResolversTypes['Recording']>, ParentType, ContextType, RequireFields<MutationStopRecordingArgs, 'model'>>;
+  replayRecording?: Resolver<ResolversTypes['Replay'], ParentType, ContextType, RequireFields<MutationReplayRecordingArgs, 'name' | 'speed'>>;
 };
 
 export type SubscriptionResolvers<ContextType = any, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
@@ -843,6 +897,21 @@ export type SubscriptionResolvers<ContextType = any, ParentType extends Resolver
   twinChanges?: SubscriptionResolver<ResolversTypes['TwinChange'], "twinChanges", ParentType, ContextType, RequireFields<SubscriptionTwinChangesArgs, 'model' | 'throttleMs'>>;
   hexAggregate?: SubscriptionResolver<Array<ResolversTypes['HexBin']>, "hexAggregate", ParentType, ContextType, RequireFields<SubscriptionHexAggregateArgs, 'model' | 'resolution' | 'everyMs'>>;
   aggregate?: SubscriptionResolver<Array<ResolversTypes['Group']>, "aggregate", ParentType, ContextType, RequireFields<SubscriptionAggregateArgs, 'model' | 'everyMs'>>;
+};
+
+export type RecordingResolvers<ContextType = any, ParentType extends ResolversParentTypes['Recording'] = ResolversParentTypes['Recording']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sizeBytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type ReplayResolvers<ContextType = any, ParentType extends ResolversParentTypes['Replay'] = ResolversParentTypes['Replay']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  messages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = any> = {
@@ -870,5 +939,7 @@ export type Resolvers<ContextType = any> = {
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Recording?: RecordingResolvers<ContextType>;
+  Replay?: ReplayResolvers<ContextType>;
 };
 

@@ -11,7 +11,7 @@ import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReporting
 import { Counter, Gauge } from 'prom-client';
 import { HextwinError } from '@hextwin/shared';
 import type { AppContext, Feature, HttpHandler, UpgradeHandler } from '../../app/feature.js';
-import { TwinIndex } from '../../index/index.js';
+import { AggregateFeedback, TwinIndex } from '../../index/index.js';
 import type { GqlContext } from './context.js';
 import { buildSchema } from './schema.js';
 import { formatError, type ErrorSink } from './errors.js';
@@ -84,11 +84,22 @@ async function startGraphql(ctx: AppContext, index: TwinIndex, status: StatusSam
   return { http: graphqlHttpHandler(ctx, apollo, makeContext, guard), ws, apollo };
 }
 
+/** The models' declared aggregates (ctx.aggregate), kept by this index on the engine clock. */
+function startFeedback(ctx: AppContext, index: TwinIndex): AggregateFeedback | null {
+  const models = ctx.engine.models();
+  const { wakeAt, setAggregateSource } = ctx.engine;
+  if (!AggregateFeedback.wanted(models) || !wakeAt || !setAggregateSource) return null;
+  const feedback = new AggregateFeedback(index, models, { now: () => ctx.engine.now(), wakeAt: (at, fn) => wakeAt.call(ctx.engine, at, fn) });
+  setAggregateSource.call(ctx.engine, feedback);
+  return feedback;
+}
+
 export const graphqlFeature: Feature = {
   name: 'graphql',
   async start(ctx) {
     const limits = ctx.config.graphql;
     const index = new TwinIndex(ctx.engine, limits.maxGroups);
+    let feedback: AggregateFeedback | null = null;
     const status = new StatusSampler(ctx, version());
     const guard = new GraphqlGuard(ctx);
     const subscriptions = new Subscriptions({ perConnection: limits.maxSubscriptionsPerConnection, perKey: limits.maxSubscriptionsPerKey }, (l) =>
@@ -152,15 +163,21 @@ export const graphqlFeature: Feature = {
     ctx.upgrade('/graphql', upgrade);
     let starting: Promise<void> | null = null;
     const boot = () =>
-      (starting ??= startGraphql(ctx, index, status, subscriptions, guard).then(
-        (r) => {
-          running = r;
-        },
-        (e: Error) => {
-          failed = e;
-          ctx.logger.error({ err: e }, 'GraphQL API failed to start');
-        },
-      ));
+      (starting ??= Promise.resolve()
+        .then(() => {
+          // the models are known once the engine is ready
+          feedback = startFeedback(ctx, index);
+          return startGraphql(ctx, index, status, subscriptions, guard);
+        })
+        .then(
+          (r) => {
+            running = r;
+          },
+          (e: Error) => {
+            failed = e;
+            ctx.logger.error({ err: e }, 'GraphQL API failed to start');
+          },
+        ));
     // the schema needs the loaded models: build it once the engine is ready
     if (ctx.engine.ready) await boot();
     const off = ctx.engine.on('ready', () => void boot());
@@ -171,6 +188,7 @@ export const graphqlFeature: Feature = {
         if (running) await running.apollo.stop();
         subscriptions.closeAll();
         status.stop();
+        feedback?.close();
         index.close();
       },
     };
