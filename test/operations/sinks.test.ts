@@ -31,7 +31,7 @@ interface Ev {
   state?: { count: number };
 }
 
-async function until(what: string, pred: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+async function until(what: string, pred: () => Promise<boolean> | boolean, ms = 45_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await pred())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
