@@ -298,8 +298,7 @@ export class Engine implements EngineApi, ContextHost {
   /** Refuse a batch that would create twins past MAX_TWINS / MAX_TWINS_PER_MODEL (counted only near the limit). */
   private checkTwinRoom(envelopes: Envelope[]): void {
     const { compiled, twins } = this.p;
-    const first = compiled.get(envelopes[0]!.model)!;
-    if (!twins.nearLimit(first, envelopes.length)) return;
+    if (!twins.nearLimit(envelopes, compiled)) return;
     const fresh = new Map<CompiledModel, Set<string>>();
     for (const e of envelopes) {
       const cm = compiled.get(e.model)!;

@@ -6,6 +6,7 @@ import { HextwinError, toCoded } from '@hextwin/shared';
 import type { CompiledModel } from './compiled-model.js';
 import type { EngineParts } from './parts.js';
 import { Twin, type MailItem } from './twin.js';
+import type { Envelope } from './types.js';
 
 export class TwinRegistry {
   /** live twins over all models */
@@ -32,9 +33,18 @@ export class TwinRegistry {
     }
   }
 
-  /** Whether a batch might create twins past a limit: only then is it counted twin by twin. */
-  nearLimit(cm: CompiledModel, n: number): boolean {
-    return (this.maxTotal > 0 && this.total + n > this.maxTotal) || (this.maxPerModel > 0 && cm.twins.size + n > this.maxPerModel);
+  /** Whether a batch might create twins past a limit (any of its models): only then is it counted twin by twin. */
+  nearLimit(envelopes: readonly Envelope[], models: ReadonlyMap<string, CompiledModel>): boolean {
+    const n = envelopes.length;
+    if (this.maxTotal > 0 && this.total + n > this.maxTotal) return true;
+    if (this.maxPerModel <= 0) return false;
+    let last = '';
+    for (const e of envelopes) {
+      if (e.model === last) continue;
+      last = e.model;
+      if (models.get(e.model)!.twins.size + n > this.maxPerModel) return true;
+    }
+    return false;
   }
 
   getOrCreate(cm: CompiledModel, id: string): Twin {

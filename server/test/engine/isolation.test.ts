@@ -151,6 +151,21 @@ describe('Twin limits', () => {
     await engine.stop();
   });
 
+  it('refuses a mixed-model batch whose later model is at MAX_TWINS_PER_MODEL, however its first model stands', async () => {
+    const other = defineModel<{ n: number }, object>({ name: 'other', init: () => ({ n: 0 }), process: () => 'update' });
+    const engine = new Engine({ store: new MemoryStore(), clock: new VirtualClock(0), models: [fx, other], logger: silent, checkpointMs: 0, maxTwinsPerModel: 2 });
+    await engine.start();
+    await engine.ingest(['a', 'b'].map((id) => ({ model: 'fx', id, message: { kind: 'x' } })));
+    await expect(
+      engine.ingest([
+        { model: 'other', id: 'o1', message: {} },
+        { model: 'fx', id: 'c', message: { kind: 'x' } },
+      ]),
+    ).rejects.toMatchObject({ code: 'TOO_MANY_TWINS' });
+    expect(engine.twinCount('fx')).toBe(2);
+    await engine.stop();
+  });
+
   it('does not create a twin past MAX_TWINS from a twin-to-twin message', async () => {
     const fan = defineModel<{ n: number }, { to: string[] }>({
       name: 'fan',
