@@ -17,8 +17,10 @@ import type { SourceRef } from './types.js';
 type MsgItem = Extract<MailItem, { kind: 'msg' }>;
 
 const RESULTS = new Set<ProcessResult>(['update', 'none', 'remove']);
-const TIMER: MessageOrigin = { kind: 'timer' };
-const OPERATOR: MessageOrigin = { kind: 'operator' };
+const TIMER: MessageOrigin = Object.freeze({ kind: 'timer' });
+const OPERATOR: MessageOrigin = Object.freeze({ kind: 'operator' });
+/** one frozen origin per connector: device batches are the hot path, they allocate none */
+const DEVICES = new Map<string, MessageOrigin>();
 
 /** Messages from one sender share a batch: twins by key, everything else by connector. */
 const senderOf = (s: SourceRef | null): string =>
@@ -30,7 +32,10 @@ function originOf(s: SourceRef | null): MessageOrigin {
     return { kind: 'twin', model: k.model, id: k.id };
   }
   if (s?.connector === 'graphql') return OPERATOR;
-  return { kind: 'device', connector: s?.connector ?? 'unknown' };
+  const connector = s?.connector ?? 'unknown';
+  let o = DEVICES.get(connector);
+  if (!o) DEVICES.set(connector, (o = Object.freeze({ kind: 'device', connector }) as MessageOrigin));
+  return o;
 }
 const isThenable = (v: unknown): v is PromiseLike<unknown> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
