@@ -34,9 +34,19 @@ interface Ev {
 async function until(what: string, pred: () => Promise<boolean> | boolean, ms = 45_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${await diagnosis()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** What a timeout message shows: each sink's counters and the server's sink log lines. */
+async function diagnosis(): Promise<string> {
+  const lines: string[] = [];
+  for (const sink of ['hook', 'db', 'files'])
+    for (const name of ['hextwin_sink_queue_depth', 'hextwin_sink_delivered_total', 'hextwin_sink_failed_total'])
+      lines.push(`${name}{sink="${sink}"} ${await metric(server.url, name, { sink }).catch((e: Error) => e.message)}`);
+  lines.push(...server.output().split('\n').filter((l) => l.includes('sink')).slice(-20));
+  return lines.join('\n');
 }
 
 const TWINS = range(10).map((i) => `p${i}`);
@@ -69,7 +79,16 @@ beforeAll(async () => {
     file,
     JSON.stringify([
       { type: 'webhook', name: 'hook', url: `http://127.0.0.1:${hookPort}/events`, secret: 'hook-key', retryBaseMs: 20, retryMaxMs: 200 },
-      { type: 'postgres', name: 'db', url: pgUrl, table: `${schema}.events`, models: ['probe'], minSeverity: 'ERROR' },
+      {
+        type: 'postgres',
+        name: 'db',
+        url: pgUrl,
+        table: `${schema}.events`,
+        models: ['probe'],
+        minSeverity: 'ERROR',
+        retryBaseMs: 20,
+        retryMaxMs: 500,
+      },
       { type: 'ndjson', name: 'files', dir: filesDir, maxBytes: 1024, events: ['twinChanged'] },
     ]),
   );

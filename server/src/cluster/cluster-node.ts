@@ -381,6 +381,7 @@ export class ClusterNode implements EngineApi {
       epoch,
     );
     r.engine.setAggregateSource(this.aggregateSource);
+    r.engine.beforeCheckpointCommit(async () => void (await Promise.all([...this.barriers].map((b) => b()))));
     this.fence.adopt(r);
     this.runners.set(p, r);
     await r.start();
@@ -681,6 +682,13 @@ export class ClusterNode implements EngineApi {
 
   private aggregateSource: AggregateSource | null = null;
   private tap: IngestTap | null = null;
+  private readonly barriers = new Set<() => Promise<void>>();
+
+  /** Every partition engine's checkpoint waits for `fn` (see EngineApi). */
+  beforeCheckpointCommit(fn: () => Promise<void>): () => void {
+    this.barriers.add(fn);
+    return () => void this.barriers.delete(fn);
+  }
 
   /** Batches this node accepts are recorded here (each node records what it accepted). */
   setIngestTap(tap: IngestTap | null): void {

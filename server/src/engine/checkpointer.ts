@@ -53,6 +53,8 @@ export class Checkpointer {
   private forwardTimer: NodeJS.Timeout | null = null;
   private lastCost = 0;
   private readonly encode: ((t: StoredTwin) => Uint8Array) | undefined;
+  /** awaited after the cut, before the round commits (EngineApi.beforeCheckpointCommit) */
+  readonly barriers = new Set<() => Promise<void>>();
 
   constructor(
     private readonly store: TwinStore,
@@ -215,6 +217,8 @@ export class Checkpointer {
       this.round = null;
       if (r.captured.length) writer.add(r.captured);
       if (r.latePositions.length) for (const rec of this.positions.internalRecords(r.latePositions)) pending.push(rec);
+      // events derived in memory from changes the cut covers become durable before the cut does
+      if (this.barriers.size) await Promise.all([...this.barriers].map((b) => b()));
       // every log append issued before now is durable before the checkpoint that may truncate it
       await this.store.flushed();
       await writer.commit({ removed, pending, truncateBelow, nextPos: this.positions.nextPos });

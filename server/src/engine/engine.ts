@@ -231,6 +231,12 @@ export class Engine implements EngineApi, ContextHost {
     this.tap = tap;
   }
 
+  beforeCheckpointCommit(fn: () => Promise<void>): () => void {
+    const barriers = this.p.checkpointer.barriers;
+    barriers.add(fn);
+    return () => void barriers.delete(fn);
+  }
+
   wakeAt(at: number, fn: () => void): () => void {
     return this.p.clock.wakeAt(at, fn);
   }

@@ -232,6 +232,13 @@ export interface EngineApi {
   setAggregateSource?(source: AggregateSource | null): void;
   /** Called with every batch this node accepts from outside (recording/recorder.ts); null removes it. */
   setIngestTap?(tap: IngestTap | null): void;
+  /**
+   * `fn` runs in every checkpoint round after the cut, and the round commits (and may truncate the
+   * log) only once it resolves: a feature that holds events derived from applied messages in
+   * memory (sinks) makes them durable here, so a crash never loses events of changes the
+   * checkpoint covers. Returns a function that removes it.
+   */
+  beforeCheckpointCommit?(fn: () => Promise<void>): () => void;
 }
 
 /** Sees accepted batches on the ingest path: must be cheap (O(1) when nothing is recorded). */

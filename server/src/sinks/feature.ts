@@ -245,12 +245,18 @@ export function sinksFeature(opts: SinksOptions = {}): Feature {
       };
       const timer = setInterval(cycle, flushMs);
       timer.unref();
+      // a checkpoint may make the log forget messages whose events still wait here: queue them first
+      const offBarrier = ctx.engine.beforeCheckpointCommit?.(async () => {
+        await flushing;
+        await flush().catch((e) => log.error({ err: e }, 'sink queue append failed'));
+      });
       // events queued before a restart go out now
       for (const p of pumps) p.kick();
       log.info({ sinks: configs.map((c) => `${c.name} (${c.type})`) }, 'sinks configured');
       return {
         async stop() {
           clearInterval(timer);
+          offBarrier?.();
           for (const off of offs) off();
           await flushing;
           await flush().catch((e) => log.error({ err: e }, 'sink queue append failed'));

@@ -33,4 +33,30 @@ describe('Checkpoints', () => {
     expect(total).toBe(6 * N);
     await b.engine.stop();
   });
+
+  it('commits a round only after every beforeCheckpointCommit hook has resolved, with the changes of the cut already emitted', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-cp-'));
+    const a = await startEngine([forwarder], { store: new LmdbStore(dir), checkpointMs: 3_600_000 });
+    const seen: string[] = [];
+    a.engine.on('twinChanged', (e) => seen.push(e.twin.id));
+    let release!: () => void;
+    let hookSaw: string[] = [];
+    const off = a.engine.beforeCheckpointCommit(async () => {
+      hookSaw = [...seen];
+      await new Promise<void>((r) => (release = r));
+    });
+    await a.engine.ingest([{ model: 'fwd', id: 'x', message: {} }]);
+    await a.engine.idle();
+    let committed = false;
+    const cp = a.engine.checkpoint().then(() => (committed = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(committed).toBe(false);
+    expect(hookSaw).toContain('x');
+    release();
+    await cp;
+    expect(committed).toBe(true);
+    off();
+    await a.engine.checkpoint(); // no hook now: does not wait
+    await a.engine.stop();
+  });
 });
