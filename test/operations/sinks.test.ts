@@ -46,6 +46,11 @@ async function diagnosis(): Promise<string> {
     for (const name of ['hextwin_sink_queue_depth', 'hextwin_sink_delivered_total', 'hextwin_sink_failed_total'])
       lines.push(`${name}{sink="${sink}"} ${await metric(server.url, name, { sink }).catch((e: Error) => e.message)}`);
   lines.push(...server.output().split('\n').filter((l) => l.includes('sink')).slice(-20));
+  const rows = await admin
+    .query(`SELECT event_id, payload->'state'->'count' AS count FROM "${schema}".events ORDER BY event_id`)
+    .then((r) => r.rows.map((x: { event_id: string; count: number | null }) => `${x.event_id} count=${x.count}`).join(', '))
+    .catch((e: Error) => e.message);
+  lines.push(`PostgreSQL rows: ${rows}`);
   return lines.join('\n');
 }
 

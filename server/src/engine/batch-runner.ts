@@ -219,13 +219,15 @@ export class BatchRunner {
     if (fx.logs) for (const l of fx.logs) p.log[l.level]({ model: t.cm.name, id: t.id }, l.text);
     if (fx.timers) for (const [name, spec] of fx.timers) p.timers.set(t, name, spec);
     if (result === 'update') {
-      t.version++;
+      const created = t.version === 0;
+      // counts messages, not batches: how a crash replay batches them does not change a version's state
+      t.version += batch.length;
       t.updatedAt = now;
       if (t.lastError) t.lastError = null;
       p.twins.locate(t);
       const h = t.cm.def.history;
       if (h !== undefined) p.history.record(t.cm.name, t.id, h, t.state, now);
-      p.events.emit('twinChanged', { twin: t, created: t.version === 1 });
+      p.events.emit('twinChanged', { twin: t, created });
     }
     if (fx.alerts) for (const a of fx.alerts) this.alertEffect(t, a, now);
     if (fx.commands) {

@@ -119,7 +119,11 @@ export interface TwinView {
   readonly lng: number | undefined;
   readonly createdAt: number;
   readonly updatedAt: number;
-  /** increases on every applied state change */
+  /**
+   * Messages (and timer firings) applied in batches that updated the state: it grows with every
+   * change, and the same version means the same state even when a crash replay batches the
+   * messages differently (sinks' event ids rely on it).
+   */
   readonly version: number;
   readonly lastError: TwinError | null;
 }

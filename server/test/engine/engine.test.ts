@@ -16,6 +16,20 @@ describe('Delivery', () => {
     expect(t.version).toBe(1);
   });
 
+  it('counts applied messages in the version, however they were batched, so one version names one state', async () => {
+    const one = (await startEngine([recorder])).engine;
+    await one.ingest([env('a', 1), env('a', 2), env('a', 3)]);
+    await one.idle();
+    const apart = (await startEngine([recorder])).engine;
+    for (const n of [1, 2, 3]) {
+      await apart.ingest([env('a', n)]);
+      await apart.idle();
+    }
+    expect(one.twin('rec', 'a')!.version).toBe(3);
+    expect(apart.twin('rec', 'a')!.version).toBe(3);
+    expect((one.twin('rec', 'a')!.state as RecorderState).seen).toEqual((apart.twin('rec', 'a')!.state as RecorderState).seen);
+  });
+
   it('delivers each twin its messages in arrival order across many ingests', async () => {
     const { engine } = await startEngine([recorder]);
     const sends: Promise<void>[] = [];
