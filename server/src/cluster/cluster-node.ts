@@ -684,6 +684,10 @@ export class ClusterNode implements EngineApi {
   private tap: IngestTap | null = null;
   private readonly barriers = new Set<() => Promise<void>>();
 
+  hosts(model: string, id: string): boolean {
+    return this.view.isLocal(partitionOf(model, id));
+  }
+
   /** Every partition engine's checkpoint waits for `fn` (see EngineApi). */
   beforeCheckpointCommit(fn: () => Promise<void>): () => void {
     this.barriers.add(fn);

@@ -15,12 +15,18 @@
  * repeat it, so a receiver can de-duplicate), and with a `secret` the signature header
  * `x-hextwin-signature` (webhook-sender.ts; how to verify it: docs/SECURITY.md). Redirects are not
  * followed. Deliveries, failed attempts and give-ups are counted in /metrics.
+ *
+ * Bodies wait in a durable queue (webhook-journal.ts, DATA_DIR/webhooks): a restart or a kill -9
+ * drops none. In a cluster only the node that hosts the alarm's twin posts it, so each webhook
+ * gets each alarm change once per cluster, not once per node.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Counter, Gauge } from 'prom-client';
 import { HextwinError, SEVERITY_RANK, Severity } from '@hextwin/shared';
 import type { Feature } from '../app/feature.js';
 import type { AlarmChange, AlertRecord } from '../engine/types.js';
+import { LmdbWebhookJournal } from './webhook-journal.js';
 import { WebhookSender, type WebhookTarget } from './webhook-sender.js';
 
 export interface AlertWebhook extends WebhookTarget {
@@ -143,19 +149,24 @@ export const alertWebhooksFeature: Feature = {
       labelNames: ['webhook'],
       registers,
     });
+    const journal = new LmdbWebhookJournal(path.join(ctx.config.dataDir, 'webhooks'));
     const senders = hooks.map(
       (w) =>
-        new WebhookSender(w, {
-          delivered: () => deliveries.labels(w.name, 'delivered').inc(),
-          attemptFailed: (reason) => {
-            failures.labels(w.name).inc();
-            ctx.logger.warn({ webhook: w.name, reason }, 'alert webhook attempt failed');
+        new WebhookSender(
+          w,
+          {
+            delivered: () => deliveries.labels(w.name, 'delivered').inc(),
+            attemptFailed: (reason) => {
+              failures.labels(w.name).inc();
+              ctx.logger.warn({ webhook: w.name, reason }, 'alert webhook attempt failed');
+            },
+            gaveUp: (why) => {
+              deliveries.labels(w.name, why).inc();
+              ctx.logger.error({ webhook: w.name, why }, 'alert webhook gave up on an alert');
+            },
           },
-          gaveUp: (why) => {
-            deliveries.labels(w.name, why).inc();
-            ctx.logger.error({ webhook: w.name, why }, 'alert webhook gave up on an alert');
-          },
-        }),
+          journal,
+        ),
     );
     new Gauge({
       name: 'hextwin_webhook_queue_depth',
@@ -166,7 +177,10 @@ export const alertWebhooksFeature: Feature = {
         for (const s of senders) this.set({ webhook: s.target.name }, s.depth);
       },
     });
-    const off = ctx.engine.on('alert', (a) => {
+    const engine = ctx.engine;
+    const off = engine.on('alert', (a) => {
+      // the twin's host posts it; other nodes hear the same alarm through the cluster's fan-out
+      if (engine.hosts && !engine.hosts(a.model, a.twinId)) return;
       let body: Record<string, unknown> | undefined;
       for (let i = 0; i < hooks.length; i++) {
         if (!matches(hooks[i]!, a)) continue;
@@ -174,13 +188,17 @@ export const alertWebhooksFeature: Feature = {
         senders[i]!.enqueue(body, { 'x-hextwin-event': 'alert', 'x-hextwin-delivery': deliveryId(a) });
       }
     });
+    // bodies owed for alerts of the cut are on disk before the log may forget the messages
+    const offBarrier = engine.beforeCheckpointCommit?.(() => journal.flushed());
     ctx.logger.info({ webhooks: hooks.map((h) => h.name) }, 'alert webhooks configured');
     return {
       async stop() {
         off();
-        // a moment for alerts already queued, then give up on the rest
+        offBarrier?.();
+        // a moment for alerts already queued; the rest stay in the journal for the next start
         await Promise.race([Promise.all(senders.map((s) => s.idle())), new Promise((r) => setTimeout(r, 1_000).unref())]);
         for (const s of senders) s.stop();
+        await journal.close();
       },
     };
   },

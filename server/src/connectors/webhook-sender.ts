@@ -6,8 +6,11 @@
  * headers to wherever the receiver points, SSRF); the answer's body is never kept: at most
  * MAX_RESPONSE_BYTES of it is read and dropped, then the connection is cut. With a `secret`, each
  * body is signed: `x-hextwin-signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
+ * With a journal (webhook-journal.ts) every body is kept on disk until it is delivered or given
+ * up, and a new sender starts with what an earlier process still owed.
  */
 import { createHmac } from 'node:crypto';
+import type { WebhookJournal } from './webhook-journal.js';
 export interface WebhookTarget {
   name: string;
   url: string;
@@ -46,6 +49,8 @@ interface Item {
   body: string;
   headers: Record<string, string>;
   attempts: number;
+  /** its key in the journal */
+  seq: number;
 }
 
 export class WebhookSender {
@@ -59,7 +64,12 @@ export class WebhookSender {
   constructor(
     readonly target: WebhookTarget,
     private readonly events: WebhookEvents,
-  ) {}
+    private readonly journal?: WebhookJournal,
+  ) {
+    if (!journal) return;
+    for (const e of journal.pending(target.name)) this.queue.push({ body: e.body, headers: e.headers, attempts: 0, seq: e.seq });
+    if (this.queue.length) void this.next();
+  }
 
   get depth(): number {
     return this.queue.length;
@@ -72,9 +82,10 @@ export class WebhookSender {
       const oldest = this.busy ? 1 : 0;
       this.events.gaveUp('dropped');
       if (oldest >= this.queue.length) return;
-      this.queue.splice(oldest, 1);
+      this.forget(this.queue.splice(oldest, 1)[0]!);
     }
-    this.queue.push({ body: JSON.stringify(body), headers, attempts: 0 });
+    const text = JSON.stringify(body);
+    this.queue.push({ body: text, headers, attempts: 0, seq: this.journal?.add(this.target.name, text, headers) ?? 0 });
     if (!this.busy && !this.timer) void this.next();
   }
 
@@ -89,6 +100,7 @@ export class WebhookSender {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.abort?.abort();
+    // what the journal holds stays owed: the next process delivers it
     this.queue.length = 0;
     this.wakeIdle();
   }
@@ -102,13 +114,13 @@ export class WebhookSender {
     this.busy = false;
     if (this.stopped) return;
     if (outcome.ok) {
-      this.queue.shift();
+      this.forget(this.queue.shift()!);
       this.events.delivered();
       return void this.next();
     }
     this.events.attemptFailed(outcome.reason);
     if (outcome.final || item.attempts >= this.target.maxAttempts) {
-      this.queue.shift();
+      this.forget(this.queue.shift()!);
       this.events.gaveUp(outcome.final ? 'refused' : 'exhausted');
       return void this.next();
     }
@@ -145,6 +157,10 @@ export class WebhookSender {
       clearTimeout(timeout);
       this.abort = null;
     }
+  }
+
+  private forget(item: Item): void {
+    this.journal?.done(this.target.name, item.seq);
   }
 
   private wakeIdle(): void {

@@ -243,6 +243,12 @@ export interface EngineApi {
    * checkpoint covers. Returns a function that removes it.
    */
   beforeCheckpointCommit?(fn: () => Promise<void>): () => void;
+  /**
+   * Cluster: whether this node applies the twin's messages now (owns its partition). A feature
+   * that acts once per cluster on an event every node hears (alert webhooks) acts only where this
+   * is true. Absent on the embedded engine: it hosts every twin.
+   */
+  hosts?(model: string, id: string): boolean;
 }
 
 /** Sees accepted batches on the ingest path: must be cheap (O(1) when nothing is recorded). */

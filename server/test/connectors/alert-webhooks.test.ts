@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { alertBody, loadAlertWebhooks, matches } from '../../src/connectors/alert-webhooks.js';
+import { LmdbWebhookJournal } from '../../src/connectors/webhook-journal.js';
 import { WebhookSender, type WebhookTarget } from '../../src/connectors/webhook-sender.js';
 import type { AlertRecord } from '../../src/engine/types.js';
 
@@ -153,5 +154,31 @@ describe('WebhookSender', () => {
     await s.idle();
     expect(e.log.filter((l) => l === 'gave up dropped')).toHaveLength(1);
     expect(r.bodies).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+
+  it('keeps what it still owes in its journal: a new sender on the same journal delivers it, in order, once', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hextwin-journal-'));
+    const statuses = [503, 503, 503];
+    const r = await receiver(statuses);
+    const first = new LmdbWebhookJournal(dir);
+    const a = new WebhookSender(target(r.url, { retryBaseMs: 60_000 }), events().events, first);
+    a.enqueue({ n: 1 }, { 'x-hextwin-delivery': 'one' });
+    a.enqueue({ n: 2 });
+    a.stop(); // the process ends with both owed
+    await first.close();
+    statuses.length = 0; // the receiver is fine now
+    const second = new LmdbWebhookJournal(dir);
+    const e = events();
+    const b = new WebhookSender(target(r.url), e.events, second);
+    await b.idle();
+    expect(r.bodies).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(e.log).toEqual(['delivered', 'delivered']);
+    b.enqueue({ n: 3 });
+    await b.idle();
+    await second.close();
+    // nothing owed any more: a third sender has nothing to send
+    const third = new LmdbWebhookJournal(dir);
+    expect(third.pending('t')).toEqual([]);
+    await third.close();
   });
 });
