@@ -145,7 +145,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
   const checks = new Map<string, () => string | null>();
   const connectorStatus = new Map<string, () => { state: string; connections: number }>();
   checks.set('engine', () =>
-    engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : cluster ? 'joining the cluster or NATS unreachable' : 'restoring state',
+    engine.failure ? `store failed: ${engine.failure.message}` : engine.ready ? null : (cluster?.notReadyReason() ?? 'restoring state'),
   );
   const server = http.createServer({ requestTimeout: 60_000, headersTimeout: 20_000, keepAliveTimeout: 65_000 });
   // every TCP connection counts (HTTP keep-alive and WebSocket): beyond MAX_CONNECTIONS a new one gets a coded 429 and is closed

@@ -676,8 +676,21 @@ export class ClusterNode implements EngineApi {
     return this.started && !this.draining && this.conn.connected;
   }
 
+  /** A partition whose store failed (its engine stopped applying): /readyz names it until it is restored. */
   get failure(): Error | null {
+    for (const [p, r] of this.runners) {
+      const f = r.failure;
+      if (f) return new Error(`partition ${p}: ${f.message}`, { cause: f });
+    }
     return null;
+  }
+
+  /** Why the node is not ready, when it is not (for /readyz). */
+  notReadyReason(): string | null {
+    if (this.ready) return null;
+    if (!this.started) return 'joining the cluster';
+    if (this.draining) return 'leaving the cluster';
+    return 'NATS unreachable: reconnecting';
   }
 
   private aggregateSource: AggregateSource | null = null;
