@@ -52,22 +52,19 @@ export function rawDb(env: RootDatabase, name: string): Database<Buffer, string 
 
 type RecordCheck = (key: string | number, value: unknown) => string | undefined;
 
+const CHECKS: Record<string, RecordCheck> = {
+  [DB.log.name]: records.logRecord,
+  [DB.tombstones.name]: records.tombstone,
+  [DB.meta.name]: records.meta,
+  [TABLE_PREFIX + 'quarantine']: records.quarantineRecord,
+};
+
 /** How the server reads each database: its decoder and what a usable record looks like. */
 function readerFor(env: RootDatabase, name: string): { decode: (key: string | number, raw: Buffer) => unknown; check: RecordCheck } {
   if (name === DB.twins.name) return { decode: (_key, raw) => decodeStoredTwin(raw), check: records.twinRecord };
   const opts = name === DB.log.name ? { ...DB.log } : { name, encoding: 'msgpack' as const };
   const db = env.openDB<unknown, string | number>(opts);
-  const check: RecordCheck =
-    name === DB.log.name
-      ? records.logRecord
-      : name === DB.tombstones.name
-        ? records.tombstone
-        : name === DB.meta.name
-          ? records.meta
-          : name === TABLE_PREFIX + 'quarantine'
-            ? records.quarantineRecord
-            : records.anyValue;
-  return { decode: (key) => db.get(key), check };
+  return { decode: (key) => db.get(key), check: CHECKS[name] ?? records.anyValue };
 }
 
 /** The databases the server reads at start, as the environment lists them. */
