@@ -21,7 +21,14 @@ const USAGE = `usage: pnpm hextwin <command>
 Environment: DATA_DIR (default ./data) and the server's other variables.
 `;
 
-const print = (summary: object): void => void process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+/** Pretty JSON, with each database's `{ records, bad }` and each bad record kept on one line. */
+function print(summary: object): void {
+  const text = JSON.stringify(summary, null, 2).replace(
+    /\{\n\s*("(?:records|db)"[^{}[\]]*?)\n\s*\}/g,
+    (_m, body: string) => `{ ${body.replace(/\n\s*/g, ' ')} }`,
+  );
+  process.stdout.write(text + '\n');
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
