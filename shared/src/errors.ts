@@ -38,6 +38,8 @@ export const ErrorCodes = {
   NOT_READY: { status: 503, message: 'The server is still restoring state.' },
   SHUTTING_DOWN: { status: 503, message: 'The server is shutting down.' },
   STORE_FAILED: { status: 500, message: 'The state store failed to write.' },
+  STORE_DAMAGED: { status: 500, message: 'The state store holds a record that cannot be read; run `pnpm hextwin check`.' },
+  DATA_DIR_IN_USE: { status: 500, message: 'A running server holds DATA_DIR; stop it first.' },
   CLUSTER_UNAVAILABLE: { status: 503, message: 'The cluster cannot take or answer this right now; retry shortly.' },
   CONFIG_INVALID: { status: 500, message: 'A configuration value is not valid.' },
   NATS_AUTH_FAILED: { status: 500, message: "The NATS server refused this node's credentials." },

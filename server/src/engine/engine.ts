@@ -52,7 +52,7 @@ import type {
   TwinView,
 } from './types.js';
 import { validateEnvelopes } from './validate.js';
-import { ModelWatchdog } from './watchdog.js';
+import { ModelWatchdog, WATCHDOG_NOTE } from './watchdog.js';
 import type { LogRecord, TwinStore } from '../store/store.js';
 
 export type { EngineOptions, ForwardItem, ReferenceSource, TwinRoute } from './types.js';
@@ -123,7 +123,7 @@ export class Engine implements EngineApi, ContextHost {
     );
     this.reference = new ModelReference(this.p, opts.baseDir ?? process.cwd(), opts.reference, () => this.ready_);
     const wd = opts.modelWatchdogMs ?? 0;
-    this.watchdogNote = opts.stateDir ? path.join(opts.stateDir, 'watchdog-quarantine.json') : undefined;
+    this.watchdogNote = opts.stateDir ? path.join(opts.stateDir, WATCHDOG_NOTE) : undefined;
     if (wd > 0 && this.watchdogNote) parts.watchdog = ModelWatchdog.start(wd, this.watchdogNote);
   }
 

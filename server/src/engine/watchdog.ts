@@ -13,6 +13,9 @@ import { Worker } from 'node:worker_threads';
 
 const KEY_BYTES = 1024;
 
+/** The note's file name in the state directory (DATA_DIR). */
+export const WATCHDOG_NOTE = 'watchdog-quarantine.json';
+
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');

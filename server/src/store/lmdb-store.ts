@@ -10,21 +10,46 @@
  *   tombstones, the log truncation and the meta record in one transaction and syncs it, so a
  *   large checkpoint never runs its transaction on the main thread.
  */
-import { keyString } from '@hextwin/shared';
+import { HextwinError, keyString } from '@hextwin/shared';
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { Packr } from 'msgpackr';
+import { DB, TABLE_PREFIX, decodeStoredTwin, encodeStoredTwin, lmdbEnvOptions } from './lmdb-layout.js';
 import { decodeRaw } from './raw-batch.js';
 import type { Checkpoint, CheckpointMeta, CheckpointWriter, DurableTable, EncodedTwin, LogRecord, StoredTwin, Tombstone, TwinStore } from './store.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+/** A record that cannot be read stops the start with a pointer to the repair tool, not a stack trace. */
+function damaged(what: string, key: unknown, cause: unknown): HextwinError {
+  const message = `${what} ${JSON.stringify(key)} cannot be read (${(cause as Error)?.message ?? String(cause)}); run \`pnpm hextwin check\`, then \`pnpm hextwin repair\` (docs/SECURITY.md, "Recovering a damaged store")`;
+  return new HextwinError('STORE_DAMAGED', message, { cause });
+}
+
+/**
+ * Every entry of a database in key order, as one cursor (recovery reads millions); a value that
+ * does not decode ends the read with STORE_DAMAGED naming its key.
+ */
+function* entriesOf<K extends string | number, V>(db: Database<V, K>, what: string, start?: K): Generator<{ key: K; value: V }> {
+  let last: K | undefined;
+  try {
+    for (const e of db.getRange(start === undefined ? {} : { start })) {
+      last = e.key;
+      yield e;
+    }
+  } catch (e) {
+    if (e instanceof HextwinError) throw e;
+    const from = last ?? start;
+    const [bad] = from === undefined ? db.getKeys({ limit: 1 }) : db.getKeys({ start: from, limit: 2 }).filter((k) => k !== last);
+    throw damaged(what, bad ?? last, e);
+  }
+}
 
 class LmdbTable<V> implements DurableTable<V> {
   private readonly cache = new Map<string, V>();
-  constructor(private readonly db: Database<V, string>) {
-    for (const { key, value } of db.getRange()) this.cache.set(key, value);
+  constructor(
+    private readonly db: Database<V, string>,
+    name: string,
+  ) {
+    for (const { key, value } of entriesOf(db, `table ${name}: record`)) this.cache.set(key, value);
   }
   get(key: string): V | undefined {
     return this.cache.get(key);
@@ -122,13 +147,13 @@ export class LmdbStore implements TwinStore {
 
   async open(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
-    const options = { path: path.join(this.dir, 'hextwin.lmdb'), maxDbs: 32, mapSize: 2 * 1024 ** 3, overlappingSync: true };
+    const options = { ...lmdbEnvOptions(this.dir), overlappingSync: true };
     this.env = open(options);
     this.thread = new CheckpointThread(options);
-    this.log = this.env.openDB<LogRecord, number>({ name: 'log', keyEncoding: 'uint32', encoding: 'msgpack' });
-    this.twins = this.env.openDB<Buffer, string>({ name: 'twins', encoding: 'binary' });
-    this.tombs = this.env.openDB<Tombstone, string>({ name: 'tombstones', encoding: 'msgpack' });
-    this.meta = this.env.openDB({ name: 'meta', encoding: 'msgpack' });
+    this.log = this.env.openDB<LogRecord, number>({ ...DB.log });
+    this.twins = this.env.openDB<Buffer, string>({ ...DB.twins });
+    this.tombs = this.env.openDB<Tombstone, string>({ ...DB.tombstones });
+    this.meta = this.env.openDB({ ...DB.meta });
   }
 
   /** Encodes synchronously: a record that cannot be encoded throws here, before anything is written. */
@@ -140,14 +165,18 @@ export class LmdbStore implements TwinStore {
   }
 
   async *readLog(fromPos: number): AsyncIterable<LogRecord> {
-    for (const { value } of this.log.getRange({ start: fromPos })) {
-      if (value.raw) value.envelopes = decodeRaw(value.raw);
+    for (const { key, value } of entriesOf(this.log, 'log record at position', fromPos)) {
+      try {
+        if (value.raw) value.envelopes = decodeRaw(value.raw);
+      } catch (e) {
+        throw damaged('log record at position', key, e);
+      }
       yield value;
     }
   }
 
   encodeTwin(twin: StoredTwin): Uint8Array {
-    return packr.pack(twin);
+    return encodeStoredTwin(twin);
   }
 
   beginCheckpoint(): CheckpointWriter {
@@ -157,18 +186,26 @@ export class LmdbStore implements TwinStore {
   /** The whole checkpoint in one call (tests, tools): the same worker transaction. */
   checkpoint(cp: Checkpoint): Promise<void> {
     const w = this.beginCheckpoint();
-    const encoded: EncodedTwin[] = cp.twins.map((t) => ({ model: t.model, id: t.id, bytes: packr.pack(t) }));
+    const encoded: EncodedTwin[] = cp.twins.map((t) => ({ model: t.model, id: t.id, bytes: encodeStoredTwin(t) }));
     if (cp.encoded) encoded.push(...cp.encoded);
     if (encoded.length) w.add(encoded);
     return w.commit({ removed: cp.removed, pending: cp.pending, truncateBelow: cp.truncateBelow, nextPos: cp.nextPos });
   }
 
   async *loadTwins(): AsyncIterable<StoredTwin> {
-    for (const { value } of this.twins.getRange()) yield packr.unpack(value) as StoredTwin;
+    for (const { key, value } of entriesOf(this.twins, 'twin')) {
+      let twin: StoredTwin;
+      try {
+        twin = decodeStoredTwin(value);
+      } catch (e) {
+        throw damaged('twin', key, e);
+      }
+      yield twin;
+    }
   }
 
   async loadTombstones(): Promise<Tombstone[]> {
-    return [...this.tombs.getRange()].map((e) => e.value);
+    return [...entriesOf(this.tombs, 'tombstone')].map((e) => e.value);
   }
 
   async loadMeta(): Promise<{ nextPos: number; truncateBelow: number } | undefined> {
@@ -182,7 +219,7 @@ export class LmdbStore implements TwinStore {
   table<V>(name: string): DurableTable<V> {
     let t = this.tables.get(name);
     if (!t) {
-      t = new LmdbTable<unknown>(this.env.openDB<unknown, string>({ name: 'table:' + name, encoding: 'msgpack' }));
+      t = new LmdbTable<unknown>(this.env.openDB<unknown, string>({ name: TABLE_PREFIX + name, encoding: 'msgpack' }), name);
       this.tables.set(name, t);
     }
     return t as LmdbTable<V>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { twinsToCsv } from './csv.ts';
+import { csvCell, twinsToCsv } from './csv.ts';
 
 describe('twinsToCsv', () => {
   it('writes one column per state path across all twins', () => {
@@ -18,5 +18,33 @@ describe('twinsToCsv', () => {
     expect(csv).toContain('"a,""b"""');
     expect(csv).toContain('"[1,2]"');
     expect(csv).toContain('"x\ny"');
+  });
+
+  it('neutralises cells a spreadsheet would run as a formula, in ids, state values and state keys', () => {
+    const csv = twinsToCsv([
+      {
+        model: 'm',
+        id: '=HYPERLINK("http://evil.example","x")',
+        lat: -33.9,
+        lng: 18.4,
+        updatedAt: null,
+        level: null,
+        state: { a: '+1+1', b: '-2+3', c: '@SUM(A1)', d: '\t=1', e: '\r=1', '=cmd': 'safe', n: -5 },
+      },
+    ]);
+    const [head, row] = csv.split('\r\n');
+    expect(head).toBe('model,id,lat,lng,updatedAt,state.=cmd,state.a,state.b,state.c,state.d,state.e,state.n');
+    const cells = row!.split(',');
+    expect(cells[1]).toBe(`"'=HYPERLINK(""http://evil.example""`);
+    expect(row).toContain(",-33.9,18.4,,safe,'+1+1,'-2+3,'@SUM(A1),'\t=1,\"'\r=1\",-5");
+  });
+
+  it('prefixes every formula start character OWASP lists, and only at the start of a cell', () => {
+    for (const c of ['=', '+', '-', '@', '\t']) expect(csvCell(`${c}x`)).toBe(`'${c}x`);
+    expect(csvCell('\rx')).toBe(`"'\rx"`);
+    expect(csvCell('a=b')).toBe('a=b');
+    expect(csvCell('-1,2')).toBe(`"'-1,2"`);
+    expect(csvCell('=A1&"x"')).toBe(`"'=A1&""x"""`);
+    expect(csvCell('')).toBe('');
   });
 });
