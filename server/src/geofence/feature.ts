@@ -28,7 +28,7 @@ export const geofenceFeature: Feature = {
       help: 'Geofences loaded (GEOFENCES_FILE and created over GraphQL)',
       registers: [ctx.metrics],
       collect() {
-        this.set(geofences.tracker.list().length);
+        this.set(geofences.tracker.count);
       },
     });
     new Gauge({

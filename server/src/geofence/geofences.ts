@@ -74,7 +74,7 @@ export class Geofences {
     if (spec.model !== null && !this.engine.hasModel(spec.model)) throw new HextwinError('UNKNOWN_MODEL', `no model named ${JSON.stringify(spec.model)}`);
     const old = this.tracker.fence(spec.name);
     if (old?.origin === 'file') throw fileFence(spec.name);
-    if (!old && this.tracker.list().length >= MAX_GEOFENCES) throw new HextwinError('GEOFENCE_INVALID', `at most ${MAX_GEOFENCES} geofences`);
+    if (!old && this.tracker.count >= MAX_GEOFENCES) throw new HextwinError('GEOFENCE_INVALID', `at most ${MAX_GEOFENCES} geofences`);
     const fence = compileFence(spec, 'api', this.engine.now());
     this.tracker.put(fence, this.twinsIn(spec.model));
     await this.save();

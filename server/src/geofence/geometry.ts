@@ -15,7 +15,10 @@ import { EARTH_RADIUS_KM } from '@hextwin/shared';
 const EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000;
 const RAD = Math.PI / 180;
 
-/** Crossings of a ray to the east of the point, over every ring: odd means inside. */
+/**
+ * Crossings of a ray to the east of the point, over every ring: odd means inside. A point on an
+ * edge is inside (edges are inclusive, as bbox filters are).
+ */
 export function inPolygon(rings: PolygonRings, lng: number, lat: number): boolean {
   let inside = false;
   for (const ring of rings) {
@@ -25,7 +28,20 @@ export function inPolygon(rings: PolygonRings, lng: number, lat: number): boolea
       if (yi > lat !== yj > lat && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
     }
   }
-  return inside;
+  return inside || onEdge(rings, lng, lat);
+}
+
+const EPS = 1e-12;
+
+function onEdge(rings: PolygonRings, x: number, y: number): boolean {
+  for (const ring of rings)
+    for (let i = 1; i < ring.length; i++) {
+      const [x1, y1] = ring[i - 1]!;
+      const [x2, y2] = ring[i]!;
+      if (x < Math.min(x1, x2) - EPS || x > Math.max(x1, x2) + EPS || y < Math.min(y1, y2) - EPS || y > Math.max(y1, y2) + EPS) continue;
+      if (Math.abs((x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)) <= EPS * Math.max(1, Math.abs(x2 - x1) + Math.abs(y2 - y1))) return true;
+    }
+  return false;
 }
 
 export function ringsBBox(polygons: readonly PolygonRings[]): BBox {

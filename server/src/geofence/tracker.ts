@@ -68,6 +68,11 @@ export class FenceTracker {
     return ix;
   }
 
+  /** Fences tracked. */
+  get count(): number {
+    return this.fences.size;
+  }
+
   fence(name: string): Fence | undefined {
     return this.fences.get(name);
   }
