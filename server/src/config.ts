@@ -37,6 +37,8 @@ export interface Config {
   alertWebhooks: string | undefined;
   /** JSON file listing event sinks (nats, ndjson, webhook, postgres); see docs/SINKS.md */
   sinksFile: string | undefined;
+  /** JSON file of geofences loaded at start (GeoJSON polygons or circles); see docs/GEOFENCES.md */
+  geofencesFile: string | undefined;
   /** cluster: ms after which a node that stopped heartbeating is dead and its partitions are taken over */
   clusterNodeTtlMs: number;
   /** most twins in all / per model (0: no per-model limit beyond the total) */
@@ -194,6 +196,7 @@ export function loadConfig(env: Env = process.env): Config {
     mqttClientId: env.MQTT_CLIENT_ID || (env.NATS_URL ? 'hextwin-cluster' : `hextwin-${env.NODE_ID || `${hostname()}-${port}`}`),
     alertWebhooks: pathVar(env, 'ALERT_WEBHOOKS'),
     sinksFile: pathVar(env, 'SINKS_FILE'),
+    geofencesFile: pathVar(env, 'GEOFENCES_FILE'),
     clusterNodeTtlMs: int(env, 'CLUSTER_NODE_TTL_MS', 3_000, 1_000, 600_000),
     maxTwins: int(env, 'MAX_TWINS', 10_000_000, 1, 1_000_000_000),
     maxTwinsPerModel: int(env, 'MAX_TWINS_PER_MODEL', 0, 0, 1_000_000_000),

@@ -32,6 +32,7 @@ export const ErrorCodes = {
   MODEL_INVALID: { status: 500, message: 'A model file is not valid (the message names the file and line).' },
   QUERY_TOO_COMPLEX: { status: 400, message: 'The query is too deep or too costly.' },
   INVALID_FILTER: { status: 400, message: 'The filter is not valid.' },
+  GEOFENCE_INVALID: { status: 400, message: 'A geofence is not valid (the message names the field).' },
   UNKNOWN_AGGREGATE: { status: 400, message: 'The model declares no aggregate with that name.' },
   TOO_MANY_GROUPS: { status: 400, message: 'The aggregate would return more groups than allowed.' },
   TOO_MANY_SUBSCRIPTIONS: { status: 429, message: 'Too many live subscriptions for this connection or API key.' },

@@ -33,6 +33,7 @@ import { simulationFeature } from '../simulator/simulation-feature.js';
 import { splitModels } from '../simulator/simulation.js';
 import { alertWebhooksFeature, connectorsFeature } from '../connectors/index.js';
 import { sinksFeature } from '../sinks/index.js';
+import { Geofences, geofenceFeature } from '../geofence/index.js';
 
 /** The surfaces, in start order. Adding a surface is one line here. */
 export const features: Feature[] = [
@@ -40,6 +41,7 @@ export const features: Feature[] = [
   dashboardFeature,
   connectorsFeature,
   alertWebhooksFeature,
+  geofenceFeature,
   sinksFeature(),
   simulatorFeature,
   simulationFeature,
@@ -181,6 +183,7 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     scenarios: scenarioRegistry(),
     simulation: { current: undefined },
     recorder: new Recorder(path.join(config.dataDir, 'recordings'), engine, logger.child({ part: 'recording' })),
+    geofences: new Geofences(engine, { file: config.geofencesFile, dataDir: config.dataDir, logger: logger.child({ part: 'geofence' }) }),
     address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };

@@ -14,6 +14,7 @@ import type { ModelDefinition } from '@hextwin/shared';
 import type { SimulationStatus } from '../simulator/simulation.js';
 import type { Auth } from '../auth/auth.js';
 import type { Recorder } from '../recording/recorder.js';
+import type { Geofences } from '../geofence/geofences.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -55,6 +56,8 @@ export interface AppContext {
   readonly simulation: SimulationSlot;
   /** Recordings of incoming messages under DATA_DIR/recordings (recording/feature.ts serves them). */
   readonly recorder?: Recorder;
+  /** The geofences (geofence/feature.ts loads them and follows the twins; GraphQL edits them). */
+  readonly geofences?: Geofences;
   /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
   countError(code: string): void;
   /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */

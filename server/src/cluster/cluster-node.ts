@@ -13,7 +13,7 @@
 import { EventHub } from '../engine/event-hub.js';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { HextwinError, partition as partitionOf, PARTITIONS, type JsonValue, type ModelDefinition, type Severity } from '@hextwin/shared';
+import { HextwinError, partition as partitionOf, PARTITIONS, type AlertInput, type JsonValue, type ModelDefinition, type Severity } from '@hextwin/shared';
 import { CompiledModel } from '../engine/compiled-model.js';
 import { EngineMetrics } from '../engine/metrics.js';
 import { RealClock, type Clock } from '../engine/clock.js';
@@ -825,6 +825,19 @@ export class ClusterNode implements EngineApi {
       this.emit('alertAcknowledged', a);
     }
     return a;
+  }
+
+  /** Geofence alarms: raised by the twin's owner, on its partition's engine (other nodes see it through the fan-out). */
+  raiseAlert(model: string, id: string, input: AlertInput & { type: string }): AlertRecord | undefined {
+    return this.localEngine(partitionOf(model, id))?.raiseAlert(model, id, input);
+  }
+
+  clearAlertByType(model: string, id: string, type: string): AlertRecord | undefined {
+    return this.localEngine(partitionOf(model, id))?.clearAlertByType(model, id, type);
+  }
+
+  ownsTwin(model: string, id: string): boolean {
+    return this.localEngine(partitionOf(model, id)) !== undefined;
   }
 
   get mailboxDepth(): number {

@@ -12,7 +12,7 @@ import { BatchContext, type AlertClear, type ContextHost } from './context.js';
 import { validateEffects } from './effects.js';
 import type { EngineParts } from './parts.js';
 import type { MailItem, Twin } from './twin.js';
-import type { SourceRef } from './types.js';
+import type { AlertRecord, SourceRef } from './types.js';
 
 type MsgItem = Extract<MailItem, { kind: 'msg' }>;
 
@@ -253,13 +253,17 @@ export class BatchRunner {
     return sent;
   }
 
-  /** A raise (a new alarm, or a repeat of the twin's active alarm of its type) or a clear of a type. */
-  private alertEffect(t: Twin, a: AlertInput | AlertClear, at: number): void {
+  /**
+   * A raise (a new alarm, or a repeat of the twin's active alarm of its type) or a clear of a type:
+   * the alarm it changed (undefined when a clear found none active). Models reach it through their
+   * effects, other features (geofences) through `Engine.raiseAlert` / `clearAlertByType`.
+   */
+  alertEffect(t: Twin, a: AlertInput | AlertClear, at: number): AlertRecord | undefined {
     const alerts = this.p.alerts;
     if ('clear' in a) {
       const cleared = alerts.clearType(t.cm.name, t.id, a.clear, at);
       if (cleared) this.p.events.emit('alert', snapshot(cleared));
-      return;
+      return cleared;
     }
     const alarm = alerts.raise(
       t.cm.name,
@@ -273,6 +277,7 @@ export class BatchRunner {
       if (t.alertIds.length > 20) t.alertIds.shift();
     }
     this.p.events.emit('alert', snapshot(alarm));
+    return alarm;
   }
 
   /** A twin-to-twin message: a position, then the receiver's mailbox (or the outbox when it lives elsewhere). */

@@ -18,7 +18,7 @@
  */
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import { HextwinError, type AggregateGroup, type JsonValue, type ModelDefinition } from '@hextwin/shared';
+import { HextwinError, type AggregateGroup, type AlertInput, type JsonValue, type ModelDefinition } from '@hextwin/shared';
 import { AlertLog, snapshot } from './alert-log.js';
 import { BatchRunner } from './batch-runner.js';
 import { Checkpointer } from './checkpointer.js';
@@ -387,6 +387,20 @@ export class Engine implements EngineApi, ContextHost {
     const r = this.p.alerts.clearById(id, this.p.clock.now());
     if (r?.changed) this.p.events.emit('alert', snapshot(r.alarm));
     return r?.alarm;
+  }
+
+  raiseAlert(model: string, id: string, input: AlertInput & { type: string }): AlertRecord | undefined {
+    const t = this.p.compiled.get(model)?.twins.get(id);
+    return t ? this.runner.alertEffect(t, input, this.p.clock.now()) : undefined;
+  }
+
+  clearAlertByType(model: string, id: string, type: string): AlertRecord | undefined {
+    const t = this.p.compiled.get(model)?.twins.get(id);
+    return t ? this.runner.alertEffect(t, { clear: type }, this.p.clock.now()) : undefined;
+  }
+
+  ownsTwin(): boolean {
+    return true;
   }
 
   assignAlert(id: string, assignee: string | null): AlertRecord | undefined {

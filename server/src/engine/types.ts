@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwin/shared';
+import type { AlertInput, JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwin/shared';
 import type { Clock } from './clock.js';
 import type { AggregateSource } from './context.js';
 import type { EngineMetrics } from './metrics.js';
@@ -210,6 +210,16 @@ export interface EngineApi {
   clearAlertById?(id: string): AlertRecord | undefined;
   assignAlert?(id: string, assignee: string | null): AlertRecord | undefined;
   commentAlert?(id: string, author: string, text: string): AlertRecord | undefined;
+  /**
+   * Raise an alarm on a twin from outside its model (a geofence's alarm), through the same
+   * lifecycle as `ctx.alert` (typed: de-duplicated while ACTIVE). Undefined when the twin is not
+   * hosted here (unknown, or owned by another cluster node).
+   */
+  raiseAlert?(model: string, id: string, input: AlertInput & { type: string }): AlertRecord | undefined;
+  /** Clear a twin's ACTIVE alarm of `type`, as `ctx.clearAlert` does; undefined when none is active here. */
+  clearAlertByType?(model: string, id: string, type: string): AlertRecord | undefined;
+  /** Whether this process applies the twin's messages (always on the embedded engine; its partition's owner in a cluster). */
+  ownsTwin?(model: string, id: string): boolean;
   /** A twin's last states, newest first (models that opt in with `history`). */
   twinHistory?(model: string, id: string, limit: number): HistoryEntry[];
   /** Messages waiting in mailboxes. */

@@ -174,6 +174,8 @@ export type Twin = {
   level?: Maybe<Severity>;
   /** the last states, newest first; empty unless the model opts in with history (at most 1,000) */
   history: Array<TwinHistoryEntry>;
+  /** names of the geofences the twin is inside */
+  geofences: Array<Scalars['String']['output']>;
 };
 
 
@@ -338,6 +340,8 @@ export type Query = {
   simulation: Simulation;
   /** every recording, newest first */
   recordings: Array<Recording>;
+  /** fences of this model and those for every model; every fence without a model */
+  geofences: Array<Geofence>;
 };
 
 
@@ -384,6 +388,11 @@ export type QueryAlertsArgs = {
   severity?: InputMaybe<Array<Severity>>;
 };
 
+
+export type QueryGeofencesArgs = {
+  model?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   sendToTwin: Scalars['Boolean']['output'];
@@ -406,6 +415,10 @@ export type Mutation = {
   stopRecording?: Maybe<Recording>;
   /** plays a recording of this server's into it, as a simulation; speed 0 as fast as it takes them (default 1) */
   replayRecording: Replay;
+  /** creates or replaces a fence (operator or admin); twins now inside ENTER, those no longer inside EXIT */
+  putGeofence: Geofence;
+  /** removes a fence created over GraphQL (twins inside EXIT); false when there is none of that name */
+  removeGeofence: Scalars['Boolean']['output'];
 };
 
 
@@ -479,6 +492,16 @@ export type MutationReplayRecordingArgs = {
   speed?: InputMaybe<Scalars['Float']['input']>;
 };
 
+
+export type MutationPutGeofenceArgs = {
+  input: GeofenceInput;
+};
+
+
+export type MutationRemoveGeofenceArgs = {
+  name: Scalars['String']['input'];
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /** every lifecycle change of an alarm (see AlarmChange) matching the filter, in order */
@@ -490,6 +513,8 @@ export type Subscription = {
   twinChanges: TwinChange;
   hexAggregate: Array<HexBin>;
   aggregate: Array<Group>;
+  /** ENTER / EXIT / DWELL events as they happen, of one fence and / or one model, or all */
+  geofenceEvents: GeofenceEvent;
 };
 
 
@@ -523,6 +548,12 @@ export type SubscriptionAggregateArgs = {
   everyMs?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+export type SubscriptionGeofenceEventsArgs = {
+  fence?: InputMaybe<Scalars['String']['input']>;
+  model?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A recording of a model's incoming messages (NDJSON under DATA_DIR/recordings; REST GET /api/v1/recordings/{name} downloads it) */
 export type Recording = {
   __typename?: 'Recording';
@@ -541,6 +572,74 @@ export type Replay = {
   name: Scalars['String']['output'];
   messages: Scalars['Int']['output'];
   speed: Scalars['Float']['output'];
+};
+
+/** ENTER and EXIT: a twin's location crossed the fence's edge (or the fence was put or removed around it); DWELL: the twin stayed inside for the fence's dwellMs */
+export type GeofenceEventKind =
+  | 'ENTER'
+  | 'EXIT'
+  | 'DWELL';
+
+/** FILE: from GEOFENCES_FILE (read-only over GraphQL); API: created with putGeofence, kept in DATA_DIR */
+export type GeofenceSource =
+  | 'FILE'
+  | 'API';
+
+/** The alarm a fence raises on a twin that enters it, cleared when the twin leaves */
+export type GeofenceAlarm = {
+  __typename?: 'GeofenceAlarm';
+  severity: Severity;
+  /** the alarm type (de-duplicated per twin while active); default geofence:{name} */
+  type: Scalars['String']['output'];
+};
+
+/** A named area for one model or for every model (see docs/GEOFENCES.md) */
+export type Geofence = {
+  __typename?: 'Geofence';
+  name: Scalars['String']['output'];
+  /** null: every model */
+  model?: Maybe<Scalars['String']['output']>;
+  /** as given: a GeoJSON Polygon or MultiPolygon, or a circle {center: [lng, lat], radiusM} */
+  shape: Scalars['JSON']['output'];
+  /** GeoJSON geometry to draw (a circle as a 64-sided polygon) */
+  geometry: Scalars['JSON']['output'];
+  /** [west, south, east, north] */
+  bbox: Array<Scalars['Float']['output']>;
+  /** a DWELL event this many ms after ENTER while still inside; null: none */
+  dwellMs?: Maybe<Scalars['Float']['output']>;
+  alarm?: Maybe<GeofenceAlarm>;
+  source: GeofenceSource;
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+export type GeofenceAlarmInput = {
+  severity: Severity;
+  type?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type GeofenceInput = {
+  /** 1 to 100 letters, digits, spaces or _.:-; putting an existing name replaces that fence */
+  name: Scalars['String']['input'];
+  /** null: every model */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** a GeoJSON Polygon or MultiPolygon (or a Feature of one), or a circle {center: [lng, lat], radiusM} */
+  shape: Scalars['JSON']['input'];
+  dwellMs?: InputMaybe<Scalars['Float']['input']>;
+  alarm?: InputMaybe<GeofenceAlarmInput>;
+};
+
+export type GeofenceEvent = {
+  __typename?: 'GeofenceEvent';
+  kind: GeofenceEventKind;
+  fence: Scalars['String']['output'];
+  model: Scalars['String']['output'];
+  twinId: Scalars['ID']['output'];
+  /** engine clock */
+  at: Scalars['DateTime']['output'];
+  lat?: Maybe<Scalars['Float']['output']>;
+  lng?: Maybe<Scalars['Float']['output']>;
+  /** DWELL: ms inside so far */
+  dwellMs?: Maybe<Scalars['Float']['output']>;
 };
 
 
@@ -659,6 +758,13 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Recording: ResolverTypeWrapper<Recording>;
   Replay: ResolverTypeWrapper<Replay>;
+  GeofenceEventKind: GeofenceEventKind;
+  GeofenceSource: GeofenceSource;
+  GeofenceAlarm: ResolverTypeWrapper<GeofenceAlarm>;
+  Geofence: ResolverTypeWrapper<Geofence>;
+  GeofenceAlarmInput: GeofenceAlarmInput;
+  GeofenceInput: GeofenceInput;
+  GeofenceEvent: ResolverTypeWrapper<GeofenceEvent>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -699,6 +805,11 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   Recording: Recording;
   Replay: Replay;
+  GeofenceAlarm: GeofenceAlarm;
+  Geofence: Geofence;
+  GeofenceAlarmInput: GeofenceAlarmInput;
+  GeofenceInput: GeofenceInput;
+  GeofenceEvent: GeofenceEvent;
 };
 
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
@@ -763,6 +874,7 @@ export type TwinResolvers<ContextType = any, ParentType extends ResolversParentT
   cell?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<TwinCellArgs, 'resolution'>>;
   level?: Resolver<Maybe<ResolversTypes['Severity']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['TwinHistoryEntry']>, ParentType, ContextType, RequireFields<TwinHistoryArgs, 'limit'>>;
+  geofences?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type TwinEdgeResolvers<ContextType = any, ParentType extends ResolversParentTypes['TwinEdge'] = ResolversParentTypes['TwinEdge']> = {
@@ -875,6 +987,7 @@ export type QueryResolvers<ContextType = any, ParentType extends ResolversParent
   quarantined?: Resolver<Array<ResolversTypes['Quarantine']>, ParentType, ContextType>;
   simulation?: Resolver<ResolversTypes['Simulation'], ParentType, ContextType>;
   recordings?: Resolver<Array<ResolversTypes['Recording']>, ParentType, ContextType>;
+  geofences?: Resolver<Array<ResolversTypes['Geofence']>, ParentType, ContextType, Partial<QueryGeofencesArgs>>;
 };
 
 export type MutationResolvers<ContextType = any, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -890,6 +1003,8 @@ export type MutationResolvers<ContextType = any, ParentType extends ResolversPar
   startRecording?: Resolver<ResolversTypes['Recording'], ParentType, ContextType, RequireFields<MutationStartRecordingArgs, 'model'>>;
   stopRecording?: Resolver<Maybe<ResolversTypes['Recording']>, ParentType, ContextType, RequireFields<MutationStopRecordingArgs, 'model'>>;
   replayRecording?: Resolver<ResolversTypes['Replay'], ParentType, ContextType, RequireFields<MutationReplayRecordingArgs, 'name' | 'speed'>>;
+  putGeofence?: Resolver<ResolversTypes['Geofence'], ParentType, ContextType, RequireFields<MutationPutGeofenceArgs, 'input'>>;
+  removeGeofence?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveGeofenceArgs, 'name'>>;
 };
 
 export type SubscriptionResolvers<ContextType = any, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
@@ -897,6 +1012,7 @@ export type SubscriptionResolvers<ContextType = any, ParentType extends Resolver
   twinChanges?: SubscriptionResolver<ResolversTypes['TwinChange'], "twinChanges", ParentType, ContextType, RequireFields<SubscriptionTwinChangesArgs, 'model' | 'throttleMs'>>;
   hexAggregate?: SubscriptionResolver<Array<ResolversTypes['HexBin']>, "hexAggregate", ParentType, ContextType, RequireFields<SubscriptionHexAggregateArgs, 'model' | 'resolution' | 'everyMs'>>;
   aggregate?: SubscriptionResolver<Array<ResolversTypes['Group']>, "aggregate", ParentType, ContextType, RequireFields<SubscriptionAggregateArgs, 'model' | 'everyMs'>>;
+  geofenceEvents?: SubscriptionResolver<ResolversTypes['GeofenceEvent'], "geofenceEvents", ParentType, ContextType, Partial<SubscriptionGeofenceEventsArgs>>;
 };
 
 export type RecordingResolvers<ContextType = any, ParentType extends ResolversParentTypes['Recording'] = ResolversParentTypes['Recording']> = {
@@ -912,6 +1028,34 @@ export type ReplayResolvers<ContextType = any, ParentType extends ResolversParen
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type GeofenceAlarmResolvers<ContextType = any, ParentType extends ResolversParentTypes['GeofenceAlarm'] = ResolversParentTypes['GeofenceAlarm']> = {
+  severity?: Resolver<ResolversTypes['Severity'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type GeofenceResolvers<ContextType = any, ParentType extends ResolversParentTypes['Geofence'] = ResolversParentTypes['Geofence']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  model?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  shape?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  geometry?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
+  bbox?: Resolver<Array<ResolversTypes['Float']>, ParentType, ContextType>;
+  dwellMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  alarm?: Resolver<Maybe<ResolversTypes['GeofenceAlarm']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['GeofenceSource'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type GeofenceEventResolvers<ContextType = any, ParentType extends ResolversParentTypes['GeofenceEvent'] = ResolversParentTypes['GeofenceEvent']> = {
+  kind?: Resolver<ResolversTypes['GeofenceEventKind'], ParentType, ContextType>;
+  fence?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  twinId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lat?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lng?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  dwellMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = any> = {
@@ -941,5 +1085,8 @@ export type Resolvers<ContextType = any> = {
   Subscription?: SubscriptionResolvers<ContextType>;
   Recording?: RecordingResolvers<ContextType>;
   Replay?: ReplayResolvers<ContextType>;
+  GeofenceAlarm?: GeofenceAlarmResolvers<ContextType>;
+  Geofence?: GeofenceResolvers<ContextType>;
+  GeofenceEvent?: GeofenceEventResolvers<ContextType>;
 };
 

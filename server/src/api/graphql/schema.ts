@@ -13,6 +13,7 @@ import { Mutation } from './resolvers/mutation.js';
 import { Subscription } from './resolvers/subscription.js';
 import { Alert, Twin } from './resolvers/types.js';
 import { recordingResolvers } from '../../recording/graphql.js';
+import { geofenceResolvers } from '../../geofence/graphql.js';
 import { typedModels } from './typed-models.js';
 import { baseWeights, type FieldWeight } from './complexity.js';
 
@@ -35,7 +36,7 @@ export function buildSchema(models: ModelInfo[], log: Logger, maxJsonBytes: numb
   const schema = makeExecutableSchema({
     typeDefs: typed.sdl ? [sdl, typed.sdl] : [sdl],
     // the generated Resolvers type is stricter than graphql-tools' own; both describe the same objects
-    resolvers: [resolvers, recordingResolvers, typed.resolvers] as Parameters<typeof makeExecutableSchema>[0]['resolvers'],
+    resolvers: [resolvers, recordingResolvers, geofenceResolvers, typed.resolvers] as Parameters<typeof makeExecutableSchema>[0]['resolvers'],
   });
   return { schema, weights };
 }

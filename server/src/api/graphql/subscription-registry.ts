@@ -7,7 +7,7 @@
  */
 import { HextwinError } from '@hextwin/shared';
 
-export const SubscriptionKinds = ['alerts', 'twinChanges', 'aggregate', 'hexAggregate'] as const;
+export const SubscriptionKinds = ['alerts', 'twinChanges', 'aggregate', 'hexAggregate', 'geofenceEvents'] as const;
 export type SubscriptionKind = (typeof SubscriptionKinds)[number];
 
 interface Closable {

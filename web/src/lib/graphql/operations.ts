@@ -152,3 +152,23 @@ export const TRIGGER_SCENARIO = /* GraphQL */ `
     triggerScenario(name: $name)
   }
 `;
+
+const GEOFENCE_FIELDS = 'name model geometry bbox dwellMs alarm { severity type } source';
+
+export const GEOFENCES = /* GraphQL */ `
+  query Geofences {
+    geofences { ${GEOFENCE_FIELDS} }
+  }
+`;
+
+export const PUT_GEOFENCE = /* GraphQL */ `
+  mutation PutGeofence($input: GeofenceInput!) {
+    putGeofence(input: $input) { ${GEOFENCE_FIELDS} }
+  }
+`;
+
+export const REMOVE_GEOFENCE = /* GraphQL */ `
+  mutation RemoveGeofence($name: String!) {
+    removeGeofence(name: $name)
+  }
+`;

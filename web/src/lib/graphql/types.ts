@@ -155,6 +155,25 @@ export function isNumericType(type: string): boolean {
   return ['number', 'integer', 'int', 'float', 'double'].includes(type.toLowerCase());
 }
 
+/** A geofence as the map draws it (`geometry` is GeoJSON; a circle comes as a polygon). */
+export interface Geofence {
+  name: string;
+  model: string | null;
+  geometry: GeoJSON.Polygon | GeoJSON.MultiPolygon;
+  bbox: number[];
+  dwellMs: number | null;
+  alarm: { severity: Severity; type: string } | null;
+  source: G.GeofenceSource;
+}
+
+export interface GeofenceInput {
+  name: string;
+  model?: string | null;
+  shape: GeoJSON.Polygon | { center: [number, number]; radiusM: number };
+  dwellMs?: number | null;
+  alarm?: { severity: Severity; type?: string } | null;
+}
+
 // ---- kept in step with the generated types: a compile error here means the SDL changed
 
 type Expect<T extends true> = T;
@@ -176,6 +195,8 @@ export type SchemaChecks = [
   Expect<FieldsOf<TwinConnection, G.TwinConnection>>,
   Expect<FieldsOf<Group, G.Group>>,
   Expect<FieldsOf<HexBin, G.HexBin>>,
+  Expect<FieldsOf<Geofence, G.Geofence>>,
+  Expect<FieldsOf<GeofenceInput, G.GeofenceInput>>,
   Expect<FieldsOf<ModelInfo, G.ModelInfo>>,
   Expect<FieldsOf<FieldInfo, G.FieldInfo>>,
   Expect<FieldsOf<ServerStatus, G.ServerStatus>>,

@@ -10,6 +10,7 @@ import type { TwinIndex } from './twin-index.svelte.ts';
 import type { TwinStreams } from './twin-streams.svelte.ts';
 import type { Widgets } from './widgets.svelte.ts';
 import type { QueryState } from './query.svelte.ts';
+import type { Geofences } from './geofences.svelte.ts';
 
 export interface App {
   client: GraphQLClient;
@@ -22,6 +23,7 @@ export interface App {
   mapView: MapView;
   widgets: Widgets;
   query: QueryState;
+  geofences: Geofences;
 }
 
 const KEY = Symbol('hextwin.app');
