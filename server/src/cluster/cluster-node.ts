@@ -698,7 +698,7 @@ export class ClusterNode implements EngineApi {
   private readonly barriers = new Set<() => Promise<void>>();
 
   hosts(model: string, id: string): boolean {
-    return this.view.isLocal(partitionOf(model, id));
+    return this.localEngine(partitionOf(model, id)) !== undefined;
   }
 
   /** Every partition engine's checkpoint waits for `fn` (see EngineApi). */
@@ -834,10 +834,6 @@ export class ClusterNode implements EngineApi {
 
   clearAlertByType(model: string, id: string, type: string): AlertRecord | undefined {
     return this.localEngine(partitionOf(model, id))?.clearAlertByType(model, id, type);
-  }
-
-  ownsTwin(model: string, id: string): boolean {
-    return this.localEngine(partitionOf(model, id)) !== undefined;
   }
 
   get mailboxDepth(): number {

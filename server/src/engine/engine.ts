@@ -399,10 +399,6 @@ export class Engine implements EngineApi, ContextHost {
     return t ? this.runner.alertEffect(t, { clear: type }, this.p.clock.now()) : undefined;
   }
 
-  ownsTwin(): boolean {
-    return true;
-  }
-
   assignAlert(id: string, assignee: string | null): AlertRecord | undefined {
     const a = this.p.alerts.assign(id, assignee);
     if (a) this.p.events.emit('alert', snapshot(a));

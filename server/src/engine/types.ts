@@ -218,8 +218,6 @@ export interface EngineApi {
   raiseAlert?(model: string, id: string, input: AlertInput & { type: string }): AlertRecord | undefined;
   /** Clear a twin's ACTIVE alarm of `type`, as `ctx.clearAlert` does; undefined when none is active here. */
   clearAlertByType?(model: string, id: string, type: string): AlertRecord | undefined;
-  /** Whether this process applies the twin's messages (always on the embedded engine; its partition's owner in a cluster). */
-  ownsTwin?(model: string, id: string): boolean;
   /** A twin's last states, newest first (models that opt in with `history`). */
   twinHistory?(model: string, id: string, limit: number): HistoryEntry[];
   /** Messages waiting in mailboxes. */

@@ -41,7 +41,7 @@ export const geofenceFeature: Feature = {
     });
     const sinks = sinkTopics(engine);
     const onEvent = (e: FenceEvent) => {
-      if (engine.ownsTwin && !engine.ownsTwin(e.model, e.twinId)) return;
+      if (engine.hosts && !engine.hosts(e.model, e.twinId)) return;
       events.labels(e.type).inc();
       sinks.emit('geofence', {
         fence: e.fence.name,
