@@ -22,10 +22,11 @@ import type { Bench } from '../bench.js';
 import { Floor } from '../floors.js';
 import { httpPost, rawHttpRate } from '../lib/raw-clients.js';
 import { counterSum, natsServerInstalled, startNatsServer, startNode, type Proc } from '../lib/cluster-procs.js';
+import { cpuDuring, microsPer } from '../lib/proc-cpu.js';
 import { runWorker as run } from '../lib/worker.js';
 
 const modelsDir = fileURLToPath(new URL('../cluster-models', import.meta.url));
-const TWINS = 10_000;
+const TWINS = 50_000;
 const CONNECTIONS = 64;
 
 function runWorker(natsUrl: string, messages: number) {
@@ -45,6 +46,47 @@ function requestsFor(port: number, count: number, seed: number): Buffer[] {
     out.push(httpPost(port, '/api/v1/messages', JSON.stringify(batch)));
   }
   return out;
+}
+
+/**
+ * A round as `ingestRound`, with the CPU time every node and the nats-server spent on it (from
+ * /proc, until everything accepted was applied), per applied message.
+ */
+async function measuredRound(
+  nodes: Proc[],
+  nats: Proc | null,
+  ms: number,
+): Promise<{ accepted: number; applied: number; cpuUsPerMsg: number; messages: number }> {
+  const pids = [...nodes, ...(nats ? [nats] : [])].map((p) => p.child.pid!);
+  const base = await counterSum(
+    nodes.map((n) => n.url),
+    'hextwin_messages_applied_total',
+  );
+  const { result, cpu } = await cpuDuring(pids, () => ingestRound(nodes, ms));
+  const messages =
+    (await counterSum(
+      nodes.map((n) => n.url),
+      'hextwin_messages_applied_total',
+    )) - base;
+  return {
+    ...result,
+    messages,
+    cpuUsPerMsg: microsPer(
+      cpu.reduce((a, b) => a + b, 0),
+      messages,
+    ),
+  };
+}
+
+/** Resident memory of each node, from its /metrics (bytes). */
+async function rssOf(nodes: Proc[]): Promise<number[]> {
+  return Promise.all(
+    nodes.map(async (n) => {
+      const text = await (await fetch(n.url + '/metrics')).text();
+      const line = text.split('\n').find((l) => l.startsWith('process_resident_memory_bytes '));
+      return Number(line?.split(' ')[1] ?? NaN);
+    }),
+  );
 }
 
 /** Accepted msgs/s over `ms` through every node at once, then the applied rate once all are applied. */
@@ -151,24 +193,47 @@ export default {
       const embedded = await startNode({ nodeId: 'bench-embedded', modelsDir });
       try {
         await ingestRound([embedded], quick ? 500 : 2_000);
-        const r = await ingestRound([embedded], ms);
+        const r = await measuredRound([embedded], null, ms);
         b.report({
           name: 'cluster.embedded-http-ingest',
           value: r.accepted,
           unit: `msgs/s accepted by one embedded server, same load (${label})`,
           floor: Floor.httpBatch100,
         });
+        b.report({
+          name: 'cluster.embedded-cpu-per-message',
+          value: r.cpuUsPerMsg,
+          unit: `CPU µs per applied message, embedded server process, same REST load (${r.messages} msgs)`,
+        });
       } finally {
         await embedded.kill('SIGTERM');
       }
 
       // ---- HTTP ingest over 1, 2, 3 nodes
+      let rssBaseline = NaN;
       for (let n = 1; n <= 3; n++) {
         b.progress(`cluster: starting node ${n}`);
         nodes.push(await startNode({ natsUrl: nats.url, nodeId: `bench-${n}`, modelsDir }));
+        if (n === 1) rssBaseline = (await rssOf(nodes))[0]!;
         await waitBalanced(nodes[0]!, n, 30_000);
         await ingestRound(nodes, quick ? 500 : 2_000); // warm-up: creates the twins
-        const r = await ingestRound(nodes, ms);
+        const r = await measuredRound(nodes, nats, ms);
+        const plural = n > 1 ? 's' : '';
+        b.report({
+          name: `cluster.cpu-per-message-${n}node${plural}`,
+          value: r.cpuUsPerMsg,
+          unit: `CPU µs per applied message, all ${n} node${plural} + nats-server summed (${r.messages} msgs)`,
+          floor: n === 1 ? 'cluster.embedded-cpu-per-message' : 'cluster.cpu-per-message-1node',
+          goal: n === 1 ? 'ratio to embedded: lower is better' : 'ratio <= 1.25 (total cost flat as nodes are added)',
+        });
+        const rss = await rssOf(nodes);
+        const perTwin = (rss.reduce((a, b) => a + b, 0) / rss.length - rssBaseline) / TWINS;
+        b.report({
+          name: `cluster.memory-per-twin-per-node-${n}node${plural}`,
+          value: perTwin,
+          unit: `bytes/twin: mean node RSS above a fresh node's, over ${TWINS} twins`,
+          ...(n > 1 ? { floor: 'cluster.memory-per-twin-per-node-1node', goal: `ratio ≈ ${(1 / n).toFixed(2)} (each node holds its share)` } : {}),
+        });
         b.report({
           name: `cluster.ingest-${n}node${n > 1 ? 's' : ''}`,
           value: r.accepted,
@@ -176,6 +241,14 @@ export default {
           floor: Floor.httpBatch100,
         });
         b.report({ name: `cluster.applied-${n}node${n > 1 ? 's' : ''}`, value: r.applied, unit: `msgs/s applied (${label})`, floor: Floor.httpBatch100 });
+        if (n === 1)
+          b.report({
+            name: 'cluster.1node-vs-embedded',
+            value: r.applied,
+            unit: 'msgs/s applied by a one-node cluster, against one embedded server under the same REST load',
+            floor: 'cluster.embedded-http-ingest',
+            goal: 'ratio >= 0.5',
+          });
       }
 
       // ---- takeover: kill one node under a steady load, until every partition answers again
