@@ -163,7 +163,6 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     open++;
     socket.once('close', () => open--);
   });
-  let listenAddr = { host: config.host, port: config.port };
 
   const context: AppContext = {
     config,
@@ -181,7 +180,6 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     scenarios: scenarioRegistry(),
     simulation: { current: undefined },
     recorder: new Recorder(path.join(config.dataDir, 'recordings'), engine, logger.child({ part: 'recording' })),
-    address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };
 
@@ -242,7 +240,6 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     });
   });
   const addr = server.address() as AddressInfo;
-  listenAddr = { host: config.host, port: addr.port };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}`;
   logger.info({ url }, 'listening; restoring state');
 

@@ -57,8 +57,6 @@ export interface AppContext {
   readonly recorder?: Recorder;
   /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
   countError(code: string): void;
-  /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */
-  address(): { host: string; port: number };
 }
 
 export interface FeatureHandle {

@@ -35,7 +35,7 @@ export interface Auth {
   readonly mode: AuthMode;
   /** false in anonymous mode only: every caller is an anonymous admin (bound to loopback). */
   readonly enabled: boolean;
-  /** token mode: the admin token (for in-process clients such as the demo simulator) */
+  /** token mode: the admin token (printed at start for the operator's first sign-in) */
   readonly adminToken?: string;
   /** The principal for a presented key, or throws UNAUTHENTICATED. */
   authenticate(key: string | undefined | null): Principal;

@@ -38,7 +38,6 @@ function context(demo: boolean, port: number, env: Record<string, string> = {}) 
     connectors: () => [],
     scenarios: registry,
     simulation: { current: undefined },
-    address: () => ({ host: '127.0.0.1', port }),
     countError: () => undefined,
   };
   return { ctx, registry };
