@@ -14,6 +14,7 @@ import type { ModelDefinition } from '@hextwin/shared';
 import type { SimulationStatus } from '../simulator/simulation.js';
 import type { Auth } from '../auth/auth.js';
 import type { Recorder } from '../recording/recorder.js';
+import type { ReplayProgress } from '../recording/replay-status.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -26,9 +27,11 @@ export interface ScenarioRegistry {
   trigger(name: string): Promise<void>;
 }
 
-/** The simulation this server runs (set by the simulation feature), for `Query.simulation`. */
+/** The simulation this server runs (set by the simulation or demo feature), and its latest replay, for `Query.simulation`. */
 export interface SimulationSlot {
   current: { readonly status: SimulationStatus; readonly wallMs: number } | undefined;
+  /** the latest `replayRecording` (running or ended) */
+  replay?: ReplayProgress | undefined;
 }
 
 export interface AppContext {
