@@ -141,7 +141,11 @@ function tokenAuth(token: string): Auth {
     enabled: true,
     adminToken: token,
     authenticate(key) {
-      if (!key) throw new HextwinError('UNAUTHENTICATED', 'A valid API key is required: the admin token is printed in the server log and kept in DATA_DIR/admin-token.');
+      if (!key)
+        throw new HextwinError(
+          'UNAUTHENTICATED',
+          'A valid API key is required: the admin token is printed in the server log and kept in DATA_DIR/admin-token.',
+        );
       if (timingSafeEqual(hash, createHash('sha256').update(key, 'utf8').digest())) return admin;
       throw new HextwinError('UNAUTHENTICATED', 'The API key is not known.');
     },
