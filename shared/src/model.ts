@@ -142,8 +142,11 @@ export interface SimulationContext {
 
 /** How a simulation model's instances come about and step. */
 export interface SimulationSpec {
-  /** How many instances (ids `{name}-0001`…), or a .csv/.json file of rows (column `idField`), each row the instance's reference. */
-  instances: number | string;
+  /**
+   * How many instances (ids `{name}-0001`…), their ids as a list, or a .csv/.json file of rows
+   * (column `idField`), each row the instance's reference.
+   */
+  instances: number | string | readonly string[];
   idField?: string;
   /** Prefix of counted instance ids; default the model's name. */
   idPrefix?: string;

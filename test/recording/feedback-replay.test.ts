@@ -127,3 +127,62 @@ describe('Record and replay', () => {
     expect(JSON.parse(body.trim())).toMatchObject({ model: 'van', id: 'v9', message: { region: 'east', delayMin: 1 } });
   });
 });
+
+describe('A replay on Query.simulation', () => {
+  type Sim = {
+    kind: string;
+    running: boolean;
+    speed: number;
+    simTime: string;
+    instances: number;
+    startTime: string | null;
+    endTime: string | null;
+    progress: number | null;
+    emitted: number;
+    replay: { name: string; running: boolean; speed: number; messages: number; sent: number; twins: number; progress: number; recordedTime: string } | null;
+  };
+  const SIM =
+    '{ simulation { kind running speed simTime instances startTime endTime progress emitted replay { name running speed messages sent twins progress recordedTime } } }';
+
+  it('reports a replay in progress as a simulation of the recorded time, and the finished replay after', async () => {
+    // 30 messages to 3 meters over 12 recorded seconds, replayed at speed 2: about 6 s
+    const t0 = Date.parse('2030-01-01T00:00:00Z');
+    const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ at: t0 + i * 400, model: 'meter', id: `r${i % 3}`, message: { kwh: i } }));
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'hextwin-replay-status-'));
+    mkdirSync(path.join(dataDir, 'recordings'));
+    writeFileSync(path.join(dataDir, 'recordings', 'slow.ndjson'), `${lines.join('\n')}\n`);
+    const s = await startServer({ env: { MODELS_DIR }, dataDir });
+    servers.push(s);
+    const idle = (await data<{ simulation: Sim }>(s.url, SIM)).simulation;
+    expect(idle).toMatchObject({ kind: 'NONE', running: false, replay: null });
+
+    await data(s.url, 'mutation { replayRecording(name: "slow.ndjson", speed: 2) { messages } }');
+    const during = await eventually(async () => {
+      const v = (await data<{ simulation: Sim }>(s.url, SIM)).simulation;
+      expect(v.replay?.sent).toBeGreaterThan(0);
+      return v;
+    });
+    expect(during).toMatchObject({
+      kind: 'REPLAY',
+      running: true,
+      speed: 2,
+      instances: 3,
+      startTime: new Date(t0).toISOString(),
+      endTime: new Date(t0 + 29 * 400).toISOString(),
+    });
+    expect(during.replay).toMatchObject({ name: 'slow.ndjson', running: true, speed: 2, messages: 30, twins: 3 });
+    expect(during.progress).toBeGreaterThan(0);
+    expect(during.progress).toBeLessThan(1);
+    expect(Date.parse(during.simTime)).toBeGreaterThanOrEqual(t0);
+    expect(Date.parse(during.simTime)).toBeLessThan(t0 + 29 * 400);
+    expect(during.emitted).toBe(during.replay!.sent);
+
+    const after = await eventually(async () => {
+      const v = (await data<{ simulation: Sim }>(s.url, SIM)).simulation;
+      expect(v.replay?.running).toBe(false);
+      return v;
+    }, 20_000);
+    expect(after).toMatchObject({ kind: 'NONE', running: false });
+    expect(after.replay).toMatchObject({ sent: 30, progress: 1, recordedTime: new Date(t0 + 29 * 400).toISOString() });
+  });
+});

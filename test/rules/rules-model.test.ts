@@ -85,3 +85,54 @@ describe('A broken rules file', () => {
     );
   });
 });
+
+describe('A rules model with an aggregate and a typed alarm on a real server', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startServer({ env: { MODELS_DIR: path.join(repoRoot, 'test/fixtures/rules-models'), HEXTWIN_SAMPLE_MODELS: '0' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  type Alarm = { twinId: string; status: string; count: number; title: string; message: string };
+  const alarms = () =>
+    data<{ alerts: Alarm[] }>(server.url, '{ alerts(model: "zone-meter", type: "over-zone") { twinId status count title message } }').then((d) => d.alerts);
+  const meter = (id: string) =>
+    data<{ twin: { state: { zoneAvg: number | null; zoneCount: number; high: boolean } } | null }>(
+      server.url,
+      `{ twin(model: "zone-meter", id: "${id}") { state } }`,
+    );
+
+  it("reads its zone's average in a condition, raises the typed alarm once while over it, and clears it when back", async () => {
+    for (const id of ['m1', 'm2', 'm3']) await postMessages(server.url, 'zone-meter', id, { zone: 'north', kw: 10 });
+    await postMessages(server.url, 'zone-meter', 'x1', { zone: 'south', kw: 500 });
+    // m1 keeps reporting until the refreshed aggregate (every 100 ms) has the three north meters
+    await until(
+      'm1 reading its zone',
+      async () => {
+        await postMessages(server.url, 'zone-meter', 'm1', { zone: 'north', kw: 10 });
+        return meter('m1');
+      },
+      (d) => d.twin?.state.zoneCount === 3,
+    );
+    expect((await meter('m1')).twin!.state.zoneAvg).toBe(10);
+    expect(await alarms()).toEqual([]);
+
+    // far over the average, twice: one alarm, repeated
+    await postMessages(server.url, 'zone-meter', 'm2', { zone: 'north', kw: 100 });
+    await postMessages(server.url, 'zone-meter', 'm2', { zone: 'north', kw: 100 });
+    const raised = await until('the over-zone alarm', alarms, (a) => a[0]?.count === 2);
+    expect(raised).toHaveLength(1);
+    expect(raised[0]).toMatchObject({ twinId: 'm2', status: 'ACTIVE', title: 'Over the zone average' });
+    expect(raised[0]!.message).toMatch(/^m2 draws 100 kW; zone north averages \d/);
+
+    // back to normal: the rule clears it
+    await postMessages(server.url, 'zone-meter', 'm2', { zone: 'north', kw: 10 });
+    const cleared = await until('the alarm cleared', alarms, (a) => a[0]?.status === 'CLEARED');
+    expect(cleared).toHaveLength(1);
+    expect((await meter('m2')).twin!.state.high).toBe(false);
+    // the south meter is alone in its zone: never over a zone of three
+    expect(cleared.every((a) => a.twinId === 'm2')).toBe(true);
+  });
+});

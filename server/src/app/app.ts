@@ -165,7 +165,6 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     open++;
     socket.once('close', () => open--);
   });
-  let listenAddr = { host: config.host, port: config.port };
 
   const context: AppContext = {
     config,
@@ -184,7 +183,6 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     simulation: { current: undefined },
     recorder: new Recorder(path.join(config.dataDir, 'recordings'), engine, logger.child({ part: 'recording' })),
     geofences: new Geofences(engine, { file: config.geofencesFile, dataDir: config.dataDir, logger: logger.child({ part: 'geofence' }) }),
-    address: () => listenAddr,
     countError: (code) => engine.metrics.errors.labels(code).inc(),
   };
 
@@ -245,7 +243,6 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
     });
   });
   const addr = server.address() as AddressInfo;
-  listenAddr = { host: config.host, port: addr.port };
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${addr.port}`;
   logger.info({ url }, 'listening; restoring state');
 

@@ -15,6 +15,7 @@ import type { SimulationStatus } from '../simulator/simulation.js';
 import type { Auth } from '../auth/auth.js';
 import type { Recorder } from '../recording/recorder.js';
 import type { Geofences } from '../geofence/geofences.js';
+import type { ReplayProgress } from '../recording/replay-status.js';
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -27,9 +28,11 @@ export interface ScenarioRegistry {
   trigger(name: string): Promise<void>;
 }
 
-/** The simulation this server runs (set by the simulation feature), for `Query.simulation`. */
+/** The simulation this server runs (set by the simulation or demo feature), and its latest replay, for `Query.simulation`. */
 export interface SimulationSlot {
   current: { readonly status: SimulationStatus; readonly wallMs: number } | undefined;
+  /** the latest `replayRecording` (running or ended) */
+  replay?: ReplayProgress | undefined;
 }
 
 export interface AppContext {
@@ -60,8 +63,6 @@ export interface AppContext {
   readonly geofences?: Geofences;
   /** Count an error by code in hextwin_errors_total (every surface reports bad input here). */
   countError(code: string): void;
-  /** Address the HTTP server listens on, once listening (for in-process clients such as the demo simulator). */
-  address(): { host: string; port: number };
 }
 
 export interface FeatureHandle {

@@ -35,7 +35,7 @@ export interface Auth {
   readonly mode: AuthMode;
   /** false in anonymous mode only: every caller is an anonymous admin (bound to loopback). */
   readonly enabled: boolean;
-  /** token mode: the admin token (for in-process clients such as the demo simulator) */
+  /** token mode: the admin token (printed at start for the operator's first sign-in) */
   readonly adminToken?: string;
   /** The principal for a presented key, or throws UNAUTHENTICATED. */
   authenticate(key: string | undefined | null): Principal;
@@ -141,7 +141,11 @@ function tokenAuth(token: string): Auth {
     enabled: true,
     adminToken: token,
     authenticate(key) {
-      if (!key) throw new HextwinError('UNAUTHENTICATED', 'A valid API key is required: the admin token is printed in the server log and kept in DATA_DIR/admin-token.');
+      if (!key)
+        throw new HextwinError(
+          'UNAUTHENTICATED',
+          'A valid API key is required: the admin token is printed in the server log and kept in DATA_DIR/admin-token.',
+        );
       if (timingSafeEqual(hash, createHash('sha256').update(key, 'utf8').digest())) return admin;
       throw new HextwinError('UNAUTHENTICATED', 'The API key is not known.');
     },

@@ -5,6 +5,7 @@ import type { Resolvers } from '@hextwin/shared/generated/graphql';
 import { requireMutate, type GqlContext } from '../api/graphql/context.js';
 import { REPLAY_CONNECTOR, type Recorder, type RecordingInfo } from './recorder.js';
 import { checkSpeed, parseRecording, realTimeWaiter, replay } from './replay.js';
+import { ReplayProgress } from './replay-status.js';
 
 function recorderOf(ctx: GqlContext): Recorder {
   if (!ctx.app.recorder) throw new HextwinError('NOT_FOUND', 'this server keeps no recordings');
@@ -36,11 +37,21 @@ export const recordingResolvers: Resolvers<GqlContext> = {
       const s = checkSpeed(speed ?? 1);
       const messages = parseRecording(await readFile(await recorderOf(ctx).file(name), 'utf8'));
       const { engine, logger } = ctx.app;
+      const progress = new ReplayProgress(name, messages, s);
+      // Query.simulation reports it while it runs, and the last one after
+      ctx.app.simulation.replay = progress;
       // runs on after the answer: the replay is a simulation of the recorded hours
-      void replay(messages, { speed: s, waitUntil: realTimeWaiter(), send: (batch) => engine.ingest(batch, { source: { connector: REPLAY_CONNECTOR } }) }).then(
-        (r) => logger.info({ name, ...r }, 'replay finished'),
-        (err: unknown) => logger.error({ err, name }, 'replay failed'),
-      );
+      void replay(messages, {
+        speed: s,
+        waitUntil: realTimeWaiter(),
+        send: (batch) => engine.ingest(batch, { source: { connector: REPLAY_CONNECTOR } }),
+        onBatch: (n, refused, at) => progress.batch(n, refused, at),
+      })
+        .then(
+          (r) => logger.info({ name, ...r }, 'replay finished'),
+          (err: unknown) => logger.error({ err, name }, 'replay failed'),
+        )
+        .finally(() => progress.finish());
       return { name, messages: messages.length, speed: s };
     },
   },

@@ -55,6 +55,8 @@ export interface ReplayOptions {
   waitUntil(ms: number): Promise<void>;
   /** Hand a batch to the server; a refusal is counted and the replay goes on. */
   send(envelopes: Envelope[]): Promise<void>;
+  /** After each batch: how many, whether refused, the arrival time of its last message. */
+  onBatch?(count: number, refused: boolean, at: number): void;
 }
 
 export interface ReplayResult {
@@ -77,17 +79,22 @@ export async function replay(messages: readonly RecordedMessage[], opts: ReplayO
     const due = speed === 0 ? 0 : (messages[i]!.at - t0) / speed;
     if (due > 0) await opts.waitUntil(due);
     const batch: Envelope[] = [];
+    let lastAt = messages[i]!.at;
     // what is due at the same moment goes as one batch
     while (i < messages.length && batch.length < MAX_BATCH && (speed === 0 || (messages[i]!.at - t0) / speed <= due)) {
       const m = messages[i++]!;
+      lastAt = m.at;
       batch.push({ model: m.model, id: m.id, message: m.message });
     }
+    let refused = false;
     try {
       await opts.send(batch);
       result.messages += batch.length;
     } catch {
+      refused = true;
       result.refused += batch.length;
     }
+    opts.onBatch?.(batch.length, refused, lastAt);
   }
   return result;
 }

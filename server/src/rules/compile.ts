@@ -2,7 +2,7 @@
  * Compiles a rules document (read by source.ts) into a normal `ModelDefinition`: the engine runs it
  * like any code model. Every mistake is found here, at load, and named by file and line.
  */
-import { defineModel, Severity, type JsonSchema, type ModelDefinition, type ProcessResult, type TwinContext } from '@hextwin/shared';
+import { defineModel, Severity, type AggregateSpec, type JsonSchema, type ModelDefinition, type ProcessResult, type TwinContext } from '@hextwin/shared';
 import { compileExpr, compileTemplate, deepEqual, EvalError, ExprError, isTrue, type Evaluator, type NameTable, type Scope } from './expr.js';
 import { invalid, type Path, type SourceDoc } from './source.js';
 
@@ -10,7 +10,10 @@ const PROPERTY_TYPES = ['number', 'integer', 'string', 'boolean', 'time', 'list'
 type PropertyType = (typeof PROPERTY_TYPES)[number];
 const MESSAGE_TYPES = ['number', 'integer', 'string', 'boolean', 'time', 'list', 'map', 'any'] as const;
 
-const TOP_KEYS = ['name', 'description', 'properties', 'message', 'location', 'rules'];
+const TOP_KEYS = ['name', 'description', 'properties', 'message', 'location', 'aggregates', 'rules'];
+const AGGREGATE_KEYS = ['model', 'where', 'groupBy', 'metrics', 'everyMs'];
+const METRIC_OPS = ['COUNT', 'SUM', 'AVG', 'MIN', 'MAX'];
+const ALARM_TYPE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RULE_KEYS = ['name', 'on', 'let', 'if', 'then', 'else'];
 
 interface Property {
@@ -151,6 +154,40 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
     };
   }
 
+  // ---- aggregates the rules read with aggregate(name, key?) ----
+  let aggregates: Record<string, AggregateSpec> | undefined;
+  if (root['aggregates'] !== undefined) {
+    const a = root['aggregates'];
+    if (!isObj(a)) return fail(['aggregates'], '"aggregates" must map each name to { model, where, groupBy, metrics, everyMs }');
+    aggregates = {};
+    for (const [n, spec] of Object.entries(a)) {
+      const at = ['aggregates', n];
+      if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(n)) fail(at, `aggregate name "${n}" must be a plain name`);
+      if (!isObj(spec)) return fail(at, `aggregate "${n}" must be { model, where, groupBy, metrics, everyMs }`);
+      for (const k of Object.keys(spec))
+        if (!AGGREGATE_KEYS.includes(k)) fail([...at, k], `unknown key "${k}" in aggregate "${n}" (expected ${AGGREGATE_KEYS.join(', ')})`);
+      if (typeof spec['model'] !== 'string') fail([...at, 'model'], `aggregate "${n}": model must name the model aggregated`);
+      if (spec['groupBy'] !== undefined && typeof spec['groupBy'] !== 'string')
+        fail([...at, 'groupBy'], `aggregate "${n}": groupBy must be a dotted field path`);
+      if (spec['where'] !== undefined && !isObj(spec['where'])) fail([...at, 'where'], `aggregate "${n}": where must be a filter such as { field, op, value }`);
+      const every = spec['everyMs'];
+      if (every !== undefined && !(typeof every === 'number' && Number.isInteger(every) && every >= 10))
+        fail([...at, 'everyMs'], `aggregate "${n}": everyMs must be a whole number of ms, at least 10`);
+      const metrics = spec['metrics'];
+      if (metrics !== undefined) {
+        if (!Array.isArray(metrics)) fail([...at, 'metrics'], `aggregate "${n}": metrics must be a list of { field, op }`);
+        (metrics as unknown[]).forEach((m, i) => {
+          if (!isObj(m) || !METRIC_OPS.includes(m['op'] as string) || (m['field'] !== undefined && typeof m['field'] !== 'string'))
+            fail([...at, 'metrics', i], `aggregate "${n}": a metric is { field, op } with op one of ${METRIC_OPS.join(', ')}`);
+          if (m && isObj(m) && m['op'] !== 'COUNT' && typeof m['field'] !== 'string')
+            fail([...at, 'metrics', i], `aggregate "${n}": ${String(m['op'])} needs a field`);
+        });
+      }
+      aggregates[n] = spec as unknown as AggregateSpec;
+    }
+  }
+  const aggregateNames = new Set(Object.keys(aggregates ?? {}));
+
   // ---- rules ----
   const rulesNode = root['rules'];
   if (!Array.isArray(rulesNode) || rulesNode.length === 0) fail(['rules'], '"rules" must be a non-empty list');
@@ -174,7 +211,7 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
     const tkey = trigger.kind === 'message' ? 'message' : 'timer ' + trigger.name;
     const locals = localsByTrigger.get(tkey) ?? new Set<string>();
     localsByTrigger.set(tkey, locals);
-    const names = (): NameTable => ({ properties: propertyNames, locals: new Set(locals), message: trigger.kind === 'message' });
+    const names = (): NameTable => ({ properties: propertyNames, locals: new Set(locals), message: trigger.kind === 'message', aggregates: aggregateNames });
     const line = doc.lineOf(at);
 
     const expr = (path: Path, src: unknown): Evaluator => {
@@ -237,12 +274,12 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
       if (!isObj(node)) return fail(path, `${label}: an action is an object such as { set: … } or { if: …, then: … }`);
       const keys = Object.keys(node);
       const kind = keys.find((k) =>
-        ['set', 'let', 'if', 'alert', 'sendToSource', 'sendToTwin', 'startTimer', 'stopTimer', 'push', 'put', 'remove', 'log'].includes(k),
+        ['set', 'let', 'if', 'alert', 'clearAlert', 'sendToSource', 'sendToTwin', 'startTimer', 'stopTimer', 'push', 'put', 'remove', 'log'].includes(k),
       );
       if (!kind)
         return fail(
           path,
-          `${label}: unknown action with keys ${keys.join(', ') || '(none)'} (actions: set, let, if, alert, sendToSource, sendToTwin, startTimer, stopTimer, push, put, remove, log)`,
+          `${label}: unknown action with keys ${keys.join(', ') || '(none)'} (actions: set, let, if, alert, clearAlert, sendToSource, sendToTwin, startTimer, stopTimer, push, put, remove, log)`,
         );
       const where = `${file}:${doc.lineOf(path)} (${label})`;
       const allowed: Record<string, string[]> = {
@@ -285,9 +322,12 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
           };
         }
         case 'alert': {
-          if (!isObj(v)) return fail(here, `${label}: alert takes { severity, title, message, data }`);
+          if (!isObj(v)) return fail(here, `${label}: alert takes { severity, title, message, data, type }`);
           for (const k of Object.keys(v))
-            if (!['severity', 'title', 'message', 'data'].includes(k)) fail([...here, k], `${label}: unknown key "${k}" in an alert`);
+            if (!['severity', 'title', 'message', 'data', 'type'].includes(k)) fail([...here, k], `${label}: unknown key "${k}" in an alert`);
+          const type = v['type'];
+          if (type !== undefined && (typeof type !== 'string' || !ALARM_TYPE.test(type)))
+            fail([...here, 'type'], `${label}: an alert type is a name of 1 to 64 letters, digits, '_', '.', ':', '-'`);
           const severity = v['severity'];
           if (typeof severity !== 'string' || !Object.hasOwn(Severity, severity))
             fail([...here, 'severity'], `${label}: severity must be one of ${Object.keys(Severity).join(', ')}`);
@@ -301,7 +341,12 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
               title: title(s) as string,
               ...(message ? { message: message(s) as string } : {}),
               ...(data ? { data: data(s) as never } : {}),
+              ...(type !== undefined ? { type: type as string } : {}),
             });
+        }
+        case 'clearAlert': {
+          if (typeof v !== 'string' || !ALARM_TYPE.test(v)) return fail(here, `${label}: clearAlert takes the type of the alarm to clear`);
+          return (_s, ctx) => ctx.clearAlert(v);
         }
         case 'sendToSource': {
           const e = expr(here, v);
@@ -417,6 +462,7 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
     now: ctx.now(),
     id: ctx.id,
     model: ctx.model,
+    ...(aggregates ? { aggregate: (n: string, key: unknown, byKey: boolean) => readAggregate(ctx, n, key, byKey) } : {}),
   });
 
   return defineModel<Record<string, unknown>, unknown>({
@@ -442,7 +488,16 @@ export function compileRules(doc: SourceDoc, defaultName: string): ModelDefiniti
         }
       : {}),
     ...(location ? { location } : {}),
+    ...(aggregates ? { aggregates } : {}),
     ...(messageSchema ? { messageSchema } : {}),
     stateSchema,
   });
+}
+
+/** A declared aggregate's latest result as plain values (a copy: a rule may store it in the state). */
+function readAggregate(ctx: TwinContext, name: string, key: unknown, byKey: boolean): unknown {
+  const copy = (g: { key: unknown; count: number; values: (number | null)[] }) => ({ key: g.key, count: g.count, values: [...g.values] });
+  if (!byKey) return ctx.aggregate(name).map(copy);
+  const g = ctx.aggregate(name, (key ?? null) as never);
+  return g ? copy(g) : null;
 }

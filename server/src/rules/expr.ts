@@ -26,6 +26,8 @@ export interface Scope {
   now: number;
   id: string;
   model: string;
+  /** `aggregate(name, key?)`: the latest result of one of the model's declared aggregates */
+  aggregate?: (name: string, key: unknown, byKey: boolean) => unknown;
 }
 
 export type Evaluator = (scope: Scope) => unknown;
@@ -38,6 +40,8 @@ export interface NameTable {
   locals: ReadonlySet<string>;
   /** `message` is available (not in timer rules) */
   message: boolean;
+  /** aggregates the model declares, for `aggregate(name, key?)` */
+  aggregates?: ReadonlySet<string>;
 }
 
 /** A syntax or name error, with the column (1-based) inside the expression text. */
@@ -411,9 +415,10 @@ export function compileExpr(src: string, names: NameTable): Evaluator {
       if (t.v === 'true') return () => true;
       if (t.v === 'false') return () => false;
       if (t.v === 'null') return () => null;
+      if (isOp('(') && t.v === 'aggregate') return aggregateCall(t.at);
       if (isOp('(')) {
         const f = FUNCTIONS[t.v];
-        if (!f) throw new ExprError(`unknown function '${t.v}' (functions: ${FUNCTION_NAMES.join(', ')})`, t.at + 1);
+        if (!f) throw new ExprError(`unknown function '${t.v}' (functions: ${[...FUNCTION_NAMES, 'aggregate'].join(', ')})`, t.at + 1);
         p++;
         const args: Evaluator[] = [];
         list(')', () => args.push(expr()));
@@ -425,6 +430,24 @@ export function compileExpr(src: string, names: NameTable): Evaluator {
       return nameRef(t.v, t.at);
     }
     throw new ExprError(`expected a value${describe()}`, col());
+  };
+  /** aggregate('name') (every group) or aggregate('name', key) (that group or null): the name is checked at load */
+  const aggregateCall = (at: number): Evaluator => {
+    p++;
+    const nameTok = toks[p];
+    const declared = names.aggregates ?? new Set<string>();
+    if (nameTok?.t !== 'str') throw new ExprError("aggregate() takes the aggregate's name as a quoted text first", (nameTok?.at ?? at) + 1);
+    if (!declared.has(nameTok.v))
+      throw new ExprError(`aggregate '${nameTok.v}' is not declared under "aggregates" (declared: ${[...declared].join(', ') || 'none'})`, nameTok.at + 1);
+    const args: Evaluator[] = [];
+    list(')', () => args.push(expr()));
+    if (args.length > 2) throw new ExprError(`aggregate() takes 1 or 2 argument(s), got ${args.length}`, at + 1);
+    const name = nameTok.v;
+    const key = args[1];
+    return (s) => {
+      if (!s.aggregate) return key ? null : [];
+      return s.aggregate(name, key ? key(s) : null, key !== undefined) ?? null;
+    };
   };
   const nameRef = (name: string, at: number): Evaluator => {
     if (KEYWORDS.has(name)) throw new ExprError(`'${name}' cannot be used here`, at + 1);

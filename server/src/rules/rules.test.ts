@@ -63,6 +63,11 @@ describe('The gas-sensor rules model', () => {
     expect(alarm(ts).length).toBeGreaterThan(10);
     expect(alarm(rules)).toEqual(alarm(ts));
     expect(rules.alerts.every((x) => x.severity === 'CRITICAL')).toBe(true);
+    // the same alarm lifecycle: each raised with type gas-leak and cleared by the reading that re-arms it
+    const lifecycle = (wb: Workbench) =>
+      wb.alarmChanges.filter((x) => x.type === 'gas-leak').map((x) => [x.change, x.status, x.count, x.at, x.clearedAt ?? null]);
+    expect(lifecycle(ts).filter(([c]) => c === 'CLEAR').length).toBeGreaterThan(10);
+    expect(lifecycle(rules)).toEqual(lifecycle(ts));
     expect(rules.commands.map((c) => c.command)).toEqual(ts.commands.map((c) => c.command));
     expect(rules.twin('gas-sensor', 's1')!.lat).toBe(ts.twin('gas-sensor', 's1')!.lat);
   });
@@ -145,6 +150,29 @@ describe('Load-time errors', () => {
     expect(load('a.rules.json', json([{ if: 'm > 1', then: [] }]))).toThrow(/unknown name 'm'/);
     expect(load('a.rules.json', json([{ then: [{ set: { n: 'eval("1")' } }] }]))).toThrow(/unknown function 'eval'/);
     expect(load('a.rules.json', json([{ on: 'timer t', then: [{ set: { n: 'message.x' } }] }]))).toThrow(/'message' is not available in a timer rule/);
+  });
+
+  it('refuse an aggregate the model does not declare, naming it, its line and column', () => {
+    const text = json([{ if: "aggregate('byZone', 'a') != null", then: [] }]);
+    const line = text.split('\n').findIndex((l) => l.includes('"if"')) + 1;
+    expect(load('a.rules.json', text)).toThrow(
+      `a.rules.json:${line}: rule 1: aggregate 'byZone' is not declared under "aggregates" (declared: none) (column 11 of "aggregate('byZone', 'a') != null")`,
+    );
+    const declared = { aggregates: { byZone: { model: 'm', groupBy: 'zone' } } };
+    expect(load('a.rules.json', json([{ if: 'aggregate(n) != null', then: [] }], declared))).toThrow(
+      /aggregate\(\) takes the aggregate's name as a quoted text first/,
+    );
+    expect(load('a.rules.json', json([{ then: [] }], { aggregates: { byZone: { model: 'm', metrics: [{ op: 'AVG' }] } } }))).toThrow(/AVG needs a field/);
+    expect(load('a.rules.json', json([{ then: [] }], { aggregates: { byZone: { groupBy: 'zone' } } }))).toThrow(/model must name the model aggregated/);
+  });
+
+  it('refuse an alert type or clearAlert that is not an alarm type name', () => {
+    const alert = (type: unknown) => json([{ then: [{ alert: { severity: 'INFO', title: 'x', type } }] }]);
+    expect(load('a.rules.json', alert('has space'))).toThrow(/an alert type is a name of 1 to 64/);
+    expect(load('a.rules.json', alert(7))).toThrow(/an alert type is a name of 1 to 64/);
+    const text = json([{ then: [{ clearAlert: { type: 'x' } }] }]);
+    const line = text.split('\n').findIndex((l) => l.includes('"clearAlert"')) + 1;
+    expect(load('a.rules.json', text)).toThrow(`a.rules.json:${line}: rule 1: clearAlert takes the type of the alarm to clear`);
   });
 
   it('name the line of a YAML syntax error and of a YAML mistake', () => {

@@ -1,48 +1,22 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { RealClock } from '../engine/clock.js';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AppContext, FeatureHandle, ScenarioRegistry } from '../app/feature.js';
+import type { AppContext, ScenarioRegistry } from '../app/feature.js';
 import { openAuth } from '../auth/auth.js';
 import { loadConfig } from '../config.js';
 import type { EngineApi } from '../engine/types.js';
+import { demoStepMs } from './demo.js';
 import { simulatorFeature } from './feature.js';
-import { IngestPeer } from './ingest-peer.test-helper.js';
+import { World } from './world.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A loopback HTTP server with /readyz (503 until `ready`) and an ingest peer at /ingest. */
-async function target() {
-  const state = { ready: false, readyzCalls: 0 };
-  const srv = http.createServer((req, res) => {
-    if (req.url === '/readyz') state.readyzCalls++;
-    res.writeHead(req.url === '/readyz' && state.ready ? 200 : 503).end();
-  });
-  const peer = await IngestPeer.start({}, srv);
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  cleanup.push(async () => {
-    await peer.close();
-    srv.closeAllConnections();
-    await new Promise<void>((resolve) => srv.close(() => resolve()));
-  });
-  return { state, peer, port: (srv.address() as AddressInfo).port };
-}
-
 /** The parts of the app context the simulator feature uses, with a plain scenario registry. */
-function context(demo: boolean, port: number) {
+function context(demo: boolean, port: number, env: Record<string, string> = {}) {
   const scenarios = new Map<string, { description: string; run: () => Promise<void> }>();
   const registry: ScenarioRegistry = {
     register: (name, description, run) => void scenarios.set(name, { description, run }),
@@ -50,7 +24,7 @@ function context(demo: boolean, port: number) {
     trigger: (name) => scenarios.get(name)!.run(),
   };
   const ctx: AppContext = {
-    config: loadConfig({ HEXTWIN_DEMO: demo ? '1' : '0', PORT: String(port) }),
+    config: loadConfig({ HEXTWIN_DEMO: demo ? '1' : '0', PORT: String(port), ...env }),
     engine: undefined as unknown as EngineApi,
     clock: new RealClock(),
     models: [],
@@ -64,7 +38,6 @@ function context(demo: boolean, port: number) {
     connectors: () => [],
     scenarios: registry,
     simulation: { current: undefined },
-    address: () => ({ host: '127.0.0.1', port }),
     countError: () => undefined,
   };
   return { ctx, registry };
@@ -77,28 +50,26 @@ describe('simulatorFeature', () => {
     expect(registry.list()).toEqual([]);
   });
 
-  it('feeds the server over /ingest once /readyz says ready, and runs scenarios on request', async () => {
-    process.env.HEXTWIN_DEMO_RATE = '50000';
+  it('refuses to run beside SIMULATION_SPEED, naming the way to run the demo devices on the simulation clock', async () => {
+    const { ctx } = context(true, 1, { SIMULATION_SPEED: '60' });
+    await expect(simulatorFeature.start(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('simulate --serve') });
+  });
+
+  it('refuses a HEXTWIN_DEMO_RATE that is not a number above 0', async () => {
+    process.env.HEXTWIN_DEMO_RATE = 'fast';
     cleanup.push(async () => void delete process.env.HEXTWIN_DEMO_RATE);
-    const t = await target();
-    const { ctx, registry } = context(true, t.port);
-    const handle = (await simulatorFeature.start(ctx)) as FeatureHandle;
-    cleanup.push(() => handle.stop());
-    expect(registry.list().map((s) => s.name)).toEqual(['grid-attack', 'regional-outage', 'gas-leak', 'positive-test']);
+    const { ctx } = context(true, 1);
+    await expect(simulatorFeature.start(ctx)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
 
-    // not ready yet: nothing connects, and a scenario cannot run
-    await until(() => t.state.readyzCalls >= 2, 'the readiness probe');
-    expect(t.peer.sockets.size).toBe(0);
-    await expect(registry.trigger('gas-leak')).rejects.toMatchObject({ code: 'NOT_READY' });
-
-    t.state.ready = true;
-    await until(() => t.peer.appliedOf('grid-node').length >= 1_000, 'grid nodes');
-    expect(t.peer.applied[0]).toMatchObject({ model: 'grid-node', message: { type: 'init' } });
-
-    await registry.trigger('gas-leak');
-    await until(() => t.peer.appliedOf('gas-sensor').some((m) => (m.message as { ppm: number }).ppm >= 200), 'the gas leak');
-
-    await handle.stop();
-    await until(() => t.peer.sockets.size === 0, 'the connection to close');
+describe('demo pace', () => {
+  it("sets each fleet's step so all devices together send HEXTWIN_DEMO_RATE messages a second, in the fleets' proportions", () => {
+    const world = new World(1, { 'grid-node': 100, employee: 20 });
+    const step = demoStepMs(world, 100);
+    const perSecond = world.fleets.reduce((sum, f) => sum + (f.size * 1000) / step.get(f)!, 0);
+    expect(perSecond).toBeCloseTo(100, 0);
+    // a phone reports 20 times less often than a grid node, as the fleets always did
+    expect(step.get(world.office!)! / step.get(world.grid!)!).toBeCloseTo(20, 1);
   });
 });

@@ -1,19 +1,23 @@
 /**
- * The demo feature (`pnpm demo`): once the server is ready, runs the simulator against the server's
- * own address through the real WebSocket connector, and registers the demo scenarios so operators
- * can trigger them. Does nothing unless the server runs in demo mode.
+ * The demo feature (`pnpm demo`): the demo's devices are the sample simulation models
+ * (`demo.ts`), run inside the server on the engine's clock in real time, together with any
+ * simulation model of MODELS_DIR (a model of MODELS_DIR replaces a demo model of the same name).
+ * Their telemetry enters the engine as simulated ingest (connector `simulation`), commands from
+ * the twins come back to the simulated devices, and `Query.simulation` reports the run. It also
+ * registers the demo scenarios, which change the simulated world and send the messages that make
+ * the change visible at once. Does nothing unless the server runs in demo mode.
  *
- * Environment (demo only): HEXTWIN_DEMO_RATE (messages/s, default 4000), HEXTWIN_DEMO_SEED
- * (default 1), HEXTWIN_DEMO_KEY (an API key with write access, needed when AUTH_FILE is set; without
- * AUTH_FILE the simulator uses the server's own admin token).
+ * Environment (demo only): HEXTWIN_DEMO_RATE (messages/s of all devices together, default 4000),
+ * HEXTWIN_DEMO_SEED (default 1). HEXTWIN_DEMO_KEY is no longer needed (nothing connects from outside)
+ * and is ignored.
  */
 import { HextwinError } from '@hextwin/shared';
-import http from 'node:http';
 import type { AppContext, Feature } from '../app/feature.js';
+import { demoModels } from './demo.js';
+import { Random } from './random.js';
 import { SCENARIOS } from './scenarios/index.js';
-import { Simulator } from './simulator.js';
+import { SIMULATION_CONNECTOR, Simulation, splitModels } from './simulation.js';
 import { DEMO_SIZE, World } from './world.js';
-import { WsSender } from './ws-sender.js';
 
 const DEFAULT_RATE = 4_000;
 
@@ -21,79 +25,56 @@ export const simulatorFeature: Feature = {
   name: 'simulator',
   async start(ctx: AppContext) {
     if (!ctx.config.demo) return;
+    if (ctx.config.simulation)
+      throw new HextwinError(
+        'CONFIG_INVALID',
+        'HEXTWIN_DEMO and SIMULATION_SPEED exclude each other: `pnpm simulate --serve --speed N` runs the demo devices on the simulation clock',
+      );
     const log = ctx.logger.child({ feature: 'simulator' });
     const rate = Number(process.env.HEXTWIN_DEMO_RATE || DEFAULT_RATE);
     if (!(rate > 0))
       throw new HextwinError('CONFIG_INVALID', `HEXTWIN_DEMO_RATE must be a number above 0, got ${JSON.stringify(process.env.HEXTWIN_DEMO_RATE)}`);
-    const key = process.env.HEXTWIN_DEMO_KEY || ctx.auth.adminToken;
-    if (ctx.auth.enabled && !key) {
-      log.warn('AUTH_FILE is set but HEXTWIN_DEMO_KEY is not: the demo simulator does not start');
-      return;
-    }
     const world = new World(process.env.HEXTWIN_DEMO_SEED || '1', DEMO_SIZE);
-    let sim: Simulator | undefined;
-    let sender: WsSender | undefined;
-    let stopped = false;
+    const own = splitModels([...ctx.models]).simulation;
+    const models = [...demoModels(world, rate).filter((m) => !own.some((o) => o.name === m.name)), ...own];
+    const sim = new Simulation({ engine: ctx.engine, clock: ctx.clock, models, logger: log, speed: 1, baseDir: ctx.config.modelsDir ?? process.cwd() });
+    let wallStart = 0;
+    let triggered = 0;
 
     for (const s of SCENARIOS) {
       ctx.scenarios.register(s.name, s.description, async () => {
-        if (!sim) throw new HextwinError('NOT_READY', 'the demo simulator starts once the server is ready');
-        sim.trigger(s.name);
+        if (!wallStart) throw new HextwinError('NOT_READY', 'the demo devices start once the server is ready');
+        // each trigger draws from its own stream of the seed, as `pnpm simulate --scenario` does
+        const rng = Random.derive(world.seed, `scenario/${triggered++}/${s.name}`);
+        const effect = s.apply(world, ctx.clock.now(), rng);
+        if (effect.messages.length > 0) await ctx.engine.ingest(effect.messages, { source: { connector: SIMULATION_CONNECTOR } });
+        log.info({ scenario: s.name, messages: effect.messages.length }, effect.summary);
       });
     }
+    ctx.simulation.current = {
+      get status() {
+        return sim.status;
+      },
+      get wallMs() {
+        return wallStart ? performance.now() - wallStart : 0;
+      },
+    };
 
+    let stopped = false;
     const running = (async () => {
-      const address = await whenReady(ctx, () => stopped);
-      if (!address) return;
-      sender = new WsSender({ url: `ws://${address}/ingest`, key, logger: log });
-      sim = new Simulator({ world, sender, rate, logger: log });
-      log.info({ rate, devices: world.fleets.map((f) => `${f.size} ${f.model}`).join(', ') }, 'demo simulator feeding the server');
-      await sim.run();
-    })().catch((e: unknown) => {
-      // closing the sender at shutdown fails the send in progress: that is no error
-      if (!stopped) log.error({ err: e }, 'the demo simulator stopped');
-    });
-
+      while (!ctx.engine.ready && !stopped) await new Promise((r) => setTimeout(r, 50));
+      if (stopped) return;
+      wallStart = performance.now();
+      sim.start();
+      log.info({ rate, devices: world.fleets.map((f) => `${f.size} ${f.model}`).join(', '), models: models.map((m) => m.name) }, 'demo devices simulated');
+    })().catch((e: unknown) => log.error({ err: e }, 'the demo simulation failed'));
     return {
       async stop() {
         stopped = true;
-        await sim?.stop(2_000);
-        await sender?.close();
         await running;
+        sim.stop();
+        await sim.idle();
       },
     };
   },
 };
-
-/** host:port of the server once /readyz answers 200, or undefined when stopped first. */
-async function whenReady(ctx: AppContext, stopped: () => boolean): Promise<string | undefined> {
-  while (!stopped()) {
-    const address = listening(ctx);
-    if (address && (await readyz(address))) return address;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  return undefined;
-}
-
-function listening(ctx: AppContext): string | undefined {
-  try {
-    const { host, port } = ctx.address();
-    if (!port) return undefined;
-    // a server bound to every interface is reached on loopback
-    const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-    return `${h}:${port}`;
-  } catch {
-    return undefined;
-  }
-}
-
-function readyz(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(`http://${address}/readyz`, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.setTimeout(2_000, () => req.destroy());
-  });
-}

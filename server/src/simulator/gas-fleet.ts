@@ -7,7 +7,7 @@ import type { JsonValue } from '@hextwin/shared';
 import type { UsCity } from './cities.js';
 import { metroCentres, slug } from './cities.js';
 import type { Fleet, WireEnvelope } from './fleet.js';
-import { Cursor } from './fleet.js';
+import { Cursor, paddedId } from './fleet.js';
 import { offsetKm, round5 } from './geo.js';
 import { Random } from './random.js';
 
@@ -36,15 +36,18 @@ export class GasFleet implements Fleet {
   private readonly rng: Random;
   private readonly cursor: Cursor;
 
-  /** `count` sensors spread over sites in the `cities` largest metropolitan areas. */
-  constructor(options: { count: number; cities: number; seed: number | string }) {
+  /**
+   * `count` sensors spread over sites in the `cities` largest metropolitan areas, with ids
+   * `gas-{city}-01`…, or `{idPrefix}-0001`… when given.
+   */
+  constructor(options: { count: number; cities: number; seed: number | string; idPrefix?: string }) {
     const r = Random.derive(options.seed, 'gas-sensor/placement');
     this.cities = metroCentres(Math.max(1, Math.min(options.cities, options.count)));
     for (let i = 0; i < options.count; i++) {
       const city = this.cities[i % this.cities.length]!;
       const k = Math.floor(i / this.cities.length);
       const p = offsetKm(city, r.gaussian(0, 4), r.gaussian(0, 4));
-      const id = `gas-${slug(city.name)}-${String(k + 1).padStart(2, '0')}`;
+      const id = options.idPrefix ? paddedId(options.idPrefix, i, options.count) : `gas-${slug(city.name)}-${String(k + 1).padStart(2, '0')}`;
       this.byId.set(id, this.sensors.length);
       this.sensors.push({ id, city, site: `${city.name} site ${k + 1}`, lat: round5(p.lat), lng: round5(p.lng) });
     }
@@ -55,6 +58,11 @@ export class GasFleet implements Fleet {
 
   id(index: number): string {
     return this.sensors[index]!.id;
+  }
+
+  /** The index of the sensor with this id, or -1. */
+  indexOf(id: string): number {
+    return this.byId.get(id) ?? -1;
   }
 
   setup(): WireEnvelope[] {

@@ -161,13 +161,23 @@ export class GridFleet implements Fleet {
     return [...counts].map(([region, count]) => ({ region, count })).sort((a, b) => b.count - a.count || a.region.localeCompare(b.region));
   }
 
+  /**
+   * The condition a scenario makes node `index` report at t (`force`, `silence`), or undefined when
+   * none applies: the node goes its own way. The first report after a scenario ends is normal.
+   */
+  override(index: number, t: number): GridCondition | undefined {
+    if (this.forced[index] === NONE) return undefined;
+    if (this.forcedUntil[index]! > t) return GridCondition[this.forced[index]!]!;
+    this.forced[index] = NONE;
+    return 'normal';
+  }
+
   private step(i: number, t: number): GridCondition {
-    if (this.forced[i] !== NONE) {
-      if (this.forcedUntil[i]! > t) return GridCondition[this.forced[i]!]!;
-      // the scenario is over for this node: it reports back to normal
-      this.forced[i] = NONE;
+    const forced = this.override(i, t);
+    if (forced !== undefined) {
+      // the node's own condition picks up from normal once the scenario is over
       this.condition[i] = 0;
-      return 'normal';
+      return forced;
     }
     const current = GridCondition[this.condition[i]!]!;
     let nextCondition: GridCondition = current;

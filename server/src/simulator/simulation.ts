@@ -114,9 +114,11 @@ export class Simulation {
       const spec = def.simulation ?? { instances: 1 };
       if (typeof spec.instances === 'number') {
         for (let i = 0; i < spec.instances; i++) this.add(def, paddedId(spec.idPrefix ?? def.name, i, spec.instances), undefined);
-      } else {
+      } else if (typeof spec.instances === 'string') {
         const { rows } = loadReferenceFile({ file: spec.instances, idField: spec.idField }, this.o.baseDir ?? process.cwd());
         for (const [id, row] of rows) this.add(def, id, undefined, row);
+      } else {
+        for (const id of spec.instances) this.add(def, id, undefined);
       }
     }
     if (this.o.durationMs !== undefined) this.o.clock.wakeAt(this.startTime + this.o.durationMs, () => this.end('duration reached'));

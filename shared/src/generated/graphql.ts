@@ -302,12 +302,17 @@ export type Quarantine = {
 };
 
 /**
- * The simulation running in this server (SIMULATION_SPEED, `pnpm simulate --serve`): simulation
- * models stepped on a virtual clock that the real-time twins' timers follow too. `running` is false
- * when none runs (then simTime is the engine clock).
+ * The simulation running in this server (SIMULATION_SPEED, `pnpm simulate --serve`, the `pnpm demo`
+ * devices): simulation models stepped on a virtual clock that the real-time twins' timers follow too;
+ * or, when no simulation runs, a replay in progress (`kind: REPLAY`, see `replay`). `running` is false
+ * when neither runs (then simTime is the engine clock).
  */
 export type Simulation = {
   __typename?: 'Simulation';
+  /** what the other fields describe: a simulation, a replay in progress when no simulation runs, or neither */
+  kind: SimulationKind;
+  /** the latest replayRecording of this server, running or ended (whatever the kind) */
+  replay?: Maybe<ReplayStatus>;
   running: Scalars['Boolean']['output'];
   /** simulated ms per wall ms (at `max`, the speed reached so far) */
   speed: Scalars['Float']['output'];
@@ -322,6 +327,39 @@ export type Simulation = {
   progress?: Maybe<Scalars['Float']['output']>;
   steps: Scalars['Float']['output'];
   emitted: Scalars['Float']['output'];
+};
+
+export type SimulationKind =
+  | 'NONE'
+  | 'SIMULATION'
+  | 'REPLAY';
+
+/**
+ * A replay (replayRecording) as a simulation of the recorded time. As `Simulation` with kind REPLAY:
+ * speed is the replay's, simTime its recordedTime, instances its twins, startTime/endTime the
+ * recording's from/to, progress sent/messages, steps its batches, emitted its sent messages.
+ */
+export type ReplayStatus = {
+  __typename?: 'ReplayStatus';
+  name: Scalars['String']['output'];
+  running: Scalars['Boolean']['output'];
+  /** 0: as fast as the server takes them */
+  speed: Scalars['Float']['output'];
+  messages: Scalars['Int']['output'];
+  sent: Scalars['Int']['output'];
+  refused: Scalars['Int']['output'];
+  batches: Scalars['Int']['output'];
+  /** distinct twins the recording feeds */
+  twins: Scalars['Int']['output'];
+  /** arrival time of the first and last recorded message */
+  from?: Maybe<Scalars['DateTime']['output']>;
+  to?: Maybe<Scalars['DateTime']['output']>;
+  /** arrival time of the last message played: how far into the recorded time the replay is */
+  recordedTime?: Maybe<Scalars['DateTime']['output']>;
+  /** 0..1 of the messages */
+  progress: Scalars['Float']['output'];
+  startedAt: Scalars['DateTime']['output'];
+  endedAt?: Maybe<Scalars['DateTime']['output']>;
 };
 
 export type Query = {
@@ -753,6 +791,8 @@ export type ResolversTypes = {
   TwinChange: ResolverTypeWrapper<TwinChangeParent>;
   Quarantine: ResolverTypeWrapper<Quarantine>;
   Simulation: ResolverTypeWrapper<Simulation>;
+  SimulationKind: SimulationKind;
+  ReplayStatus: ResolverTypeWrapper<ReplayStatus>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -800,6 +840,7 @@ export type ResolversParentTypes = {
   TwinChange: TwinChangeParent;
   Quarantine: Quarantine;
   Simulation: Simulation;
+  ReplayStatus: ReplayStatus;
   Query: Record<PropertyKey, never>;
   Mutation: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
@@ -963,6 +1004,8 @@ export type QuarantineResolvers<ContextType = any, ParentType extends ResolversP
 };
 
 export type SimulationResolvers<ContextType = any, ParentType extends ResolversParentTypes['Simulation'] = ResolversParentTypes['Simulation']> = {
+  kind?: Resolver<ResolversTypes['SimulationKind'], ParentType, ContextType>;
+  replay?: Resolver<Maybe<ResolversTypes['ReplayStatus']>, ParentType, ContextType>;
   running?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   unbounded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -973,6 +1016,23 @@ export type SimulationResolvers<ContextType = any, ParentType extends ResolversP
   progress?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   steps?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   emitted?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+};
+
+export type ReplayStatusResolvers<ContextType = any, ParentType extends ResolversParentTypes['ReplayStatus'] = ResolversParentTypes['ReplayStatus']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  running?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  messages?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sent?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  refused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  batches?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  twins?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  recordedTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  progress?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  startedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  endedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = any, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -1080,6 +1140,7 @@ export type Resolvers<ContextType = any> = {
   TwinChange?: TwinChangeResolvers<ContextType>;
   Quarantine?: QuarantineResolvers<ContextType>;
   Simulation?: SimulationResolvers<ContextType>;
+  ReplayStatus?: ReplayStatusResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

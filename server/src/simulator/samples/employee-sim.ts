@@ -6,17 +6,17 @@
  * no one for 14 days.
  */
 import { defineModel, type JsonValue } from '@hextwin/shared';
-import { OfficeFleet } from '../office-fleet.js';
+import { OfficeFleet } from '@hextwin/server/simulator/office-fleet';
 
 interface EmployeeSimState {
   index: number;
   introduced: boolean;
 }
 
-export function employeeSimulation(options: { count?: number; seed?: number | string; stepMs?: number } = {}) {
-  const count = options.count ?? 200;
+export function employeeSimulation(options: { count?: number; seed?: number | string; stepMs?: number; fleet?: OfficeFleet } = {}) {
+  const count = options.fleet?.size ?? options.count ?? 200;
   // the roster, and who is at home until when, shared by every instance
-  let office: OfficeFleet | undefined;
+  let office: OfficeFleet | undefined = options.fleet;
   return defineModel<EmployeeSimState, JsonValue>({
     name: 'employee-sim',
     description: 'simulated phones feeding employee twins; a quarantined employee stays home',

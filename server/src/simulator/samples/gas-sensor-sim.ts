@@ -1,57 +1,72 @@
 /**
- * Gas sensors as a simulation model: each reads a few ppm every 10 simulated seconds; a sensor
- * given `leakAt` (minutes after its start, in the instance's init or a createTwin) leaks from then
- * on, climbing past the gas-sensor twin's 200 ppm limit, until its twin sends `shutdown`: then the
- * pipe is closed, the readings fall back, and the sensor waits for the next message.
+ * Gas sensors as a simulation model: sensors at sites of the largest US cities, placed as the
+ * `gas-sensor` fleet places them, read a few ppm every 10 simulated seconds. With `leakAfterMs`
+ * (default 10 minutes) the first sensor leaks from then on, at about 250 ppm, past the gas-sensor
+ * twin's 200 ppm limit; a leak may also come from the demo's gas-leak scenario. A `shutdown`
+ * command from the twin closes the sensor's pipe: the leak there stops and it reads normal again.
  */
 import { defineModel, type JsonValue } from '@hextwin/shared';
-import { Random } from '../random.js';
+import { GasFleet } from '@hextwin/server/simulator/gas-fleet';
 
 interface GasSensorSimState {
-  lat: number;
-  lng: number;
-  site: string;
-  ppm: number;
-  /** minutes after the first step when a leak starts; -1: never */
-  leakAt: number;
+  index: number;
+  /** the first step's time */
   startedAt: number | null;
+  /** the pipe was closed by a shutdown command */
   shut: boolean;
-  rng: Random;
 }
 
-const SITES = [
-  { site: 'Houston refinery', lat: 29.73, lng: -95.23 },
-  { site: 'Chicago works', lat: 41.68, lng: -87.56 },
-  { site: 'Newark terminal', lat: 40.7, lng: -74.14 },
-];
+export interface GasSensorSimOptions {
+  count?: number;
+  /** sites in this many of the largest cities (default 3) */
+  cities?: number;
+  seed?: number | string;
+  /** simulated ms after its first step when sensor 1 starts leaking; null: never (default 10 minutes) */
+  leakAfterMs?: number | null;
+  stepMs?: number;
+  /** the sensors to use, with their ids and leaks (the demo's gas-leak scenario writes there) */
+  fleet?: GasFleet;
+}
 
-export const gasSensorSim = defineModel<GasSensorSimState, JsonValue>({
-  name: 'gas-sensor-sim',
-  description: 'simulated gas sensors feeding gas-sensor twins; one of them leaks',
-  init(id) {
-    const n = Number(id.slice(id.lastIndexOf('-') + 1)) - 1;
-    const where = SITES[n % SITES.length]!;
-    return {
-      ...where,
-      lat: where.lat + n * 0.001,
-      ppm: 5,
-      leakAt: n === 0 ? 10 : -1,
-      startedAt: null,
-      shut: false,
-      rng: Random.derive(1, `gas-sensor-sim/${id}`),
-    };
-  },
-  process(_ctx, s, messages) {
-    for (const m of messages) if (m && typeof m === 'object' && !Array.isArray(m) && m.command === 'shutdown') s.shut = true;
-    return 'update';
-  },
-  simulate(ctx, s, now) {
-    s.startedAt ??= now;
-    const leaking = s.leakAt >= 0 && now - s.startedAt >= s.leakAt * 60_000 && !s.shut;
-    s.ppm = leaking ? Math.min(900, s.ppm * 1.6 + 20) : Math.max(2, s.ppm * 0.5 + s.rng.range(1, 6));
-    ctx.emit({ ppm: Math.round(s.ppm * 10) / 10, timestamp: now, lat: s.lat, lng: s.lng, site: s.site });
-    // a closed pipe that reads normal again has nothing more to say until its twin writes to it
-    if (s.shut && s.ppm < 20) ctx.delayIndefinitely();
-  },
-  simulation: { instances: 6, idPrefix: 'gas-sim', target: 'gas-sensor', stepMs: 10_000 },
-});
+const LEAK_PPM = 250;
+
+export function gasSensorSimulation(options: GasSensorSimOptions = {}) {
+  const count = options.fleet?.size ?? options.count ?? 6;
+  const leakAfterMs = options.leakAfterMs === undefined ? 10 * 60_000 : options.leakAfterMs;
+  // built when the first instance is created (placing sensors reads the city list)
+  let fleet: GasFleet | undefined = options.fleet;
+  return defineModel<GasSensorSimState, JsonValue>({
+    name: 'gas-sensor-sim',
+    description: 'simulated gas sensors feeding gas-sensor twins; one of them leaks',
+    init(id) {
+      fleet ??= new GasFleet({ count, cities: options.cities ?? 3, seed: options.seed ?? 1, idPrefix: 'gas-sim' });
+      return { index: fleet.indexOf(id), startedAt: null, shut: false };
+    },
+    process(ctx, s, commands) {
+      for (const c of commands) {
+        fleet!.onCommand(ctx.id, c);
+        if (c && typeof c === 'object' && !Array.isArray(c) && c.command === 'shutdown') s.shut = true;
+      }
+      return 'update';
+    },
+    simulate(ctx, s, now) {
+      const f = fleet!;
+      if (s.index < 0) {
+        ctx.log('warn', `${ctx.id} is not one of the ${f.size} sensors`);
+        ctx.removeSelf();
+        return;
+      }
+      s.startedAt ??= now;
+      if (leakAfterMs !== null && s.index === 0 && !s.shut && now - s.startedAt >= leakAfterMs && !f.leaking(0, now)) f.leak(0, LEAK_PPM, Infinity);
+      ctx.emit(f.reading(s.index, now).message);
+    },
+    simulation: {
+      instances: options.fleet ? options.fleet.sensors.map((x) => x.id) : count,
+      idPrefix: 'gas-sim',
+      target: 'gas-sensor',
+      stepMs: options.stepMs ?? 10_000,
+    },
+  });
+}
+
+export const gasSensorSim = gasSensorSimulation();

@@ -2,12 +2,15 @@
  * The demo's grid nodes as a simulation model: each instance is one node, placed as the `grid-node`
  * fleet places it (around US population centres), that introduces itself at its first step and then
  * reports its condition every `stepMs`, with the fleet's rare incidents that mostly clear again.
+ * A scenario (grid-attack, regional-outage) forces or silences nodes through the fleet, and the
+ * node reports what the scenario says while it lasts.
  * Copy it to make your own devices: `init` gives the instance its state, `simulate` emits a message
- * to the real-time twin of the same id and the platform runs the next step `stepMs` later.
+ * to the real-time twin of the same id and the platform runs the next step `stepMs` later. It
+ * imports by package name (`@hextwin/server/...`), so a copy in MODELS_DIR runs as it is.
  */
 import { defineModel } from '@hextwin/shared';
-import { CLEAR, GridFleet, ONSET, type GridCondition } from '../grid-fleet.js';
-import { Random } from '../random.js';
+import { CLEAR, GridFleet, ONSET, type GridCondition } from '@hextwin/server/simulator/grid-fleet';
+import { Random } from '@hextwin/server/simulator/random';
 
 interface GridNodeSimState {
   index: number;
@@ -21,13 +24,15 @@ export interface GridNodeSimOptions {
   seed?: number | string;
   /** simulated ms between two reports of a node (default one minute) */
   stepMs?: number;
+  /** the placement (and scenario state) to use, shared with the demo's scenarios; default: built from count and seed */
+  fleet?: GridFleet;
 }
 
 export function gridNodeSimulation(options: GridNodeSimOptions = {}) {
-  const count = options.count ?? 20_000;
+  const count = options.fleet?.size ?? options.count ?? 20_000;
   const seed = options.seed ?? 1;
   // the placement of every node, built once when the first instance is created
-  let placement: GridFleet | undefined;
+  let placement: GridFleet | undefined = options.fleet;
   return defineModel<GridNodeSimState>({
     name: 'grid-node-sim',
     description: 'simulated grid nodes feeding grid-node twins',
@@ -49,6 +54,14 @@ export function gridNodeSimulation(options: GridNodeSimOptions = {}) {
           lng: f.lng[i]!,
           timestamp: now,
         });
+        return;
+      }
+      // a scenario decides while it lasts: silent nodes say nothing, forced ones report what it says
+      if (f.isSilent(s.index, now)) return;
+      const forced = f.override(s.index, now);
+      if (forced !== undefined) {
+        s.condition = 'normal';
+        ctx.emit({ type: 'status', condition: forced, timestamp: now });
         return;
       }
       if (s.condition === 'normal') {

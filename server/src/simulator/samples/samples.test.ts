@@ -2,7 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { employee, gasSensor, gridNode, truck, windTurbine } from '../../../models/index.js';
 import { createWorkbench, type Workbench } from '../../workbench.js';
-import { gasSensorSim } from './gas-sensor-sim.js';
+import { GasFleet } from '../gas-fleet.js';
+import { GridFleet } from '../grid-fleet.js';
+import { gasSensorSim, gasSensorSimulation } from './gas-sensor-sim.js';
 import { gridNodeSimulation } from './grid-node-sim.js';
 import { employeeSimulation } from './employee-sim.js';
 import { truckSimulation } from './truck-sim.js';
@@ -30,17 +32,61 @@ describe('grid-node-sim', () => {
   });
 });
 
+describe('grid-node-sim under a scenario', () => {
+  it('should report what a scenario forces on its fleet, and nothing while the scenario silences it', async () => {
+    const fleet = new GridFleet({ count: 50, seed: 'test' });
+    const wb = await createWorkbench({ models: [gridNode, gridNodeSimulation({ fleet, stepMs: 60_000 })] });
+    benches.push(wb);
+    wb.simulate();
+    await wb.advance(60_000);
+    const t = wb.now();
+    fleet.force(0, 'severe', t + 10 * 60_000);
+    fleet.silence(1, t + 10 * 60_000);
+    await wb.advance(60_000);
+    const condition = (i: number) => wb.state<{ condition: string; lastSeen: number }>('grid-node', fleet.id(i))!;
+    expect(condition(0).condition).toBe('severe');
+    expect(condition(1).lastSeen).toBe(t);
+    await wb.advance(4 * 60_000);
+    expect(condition(0).condition).toBe('severe');
+    expect(condition(1).lastSeen).toBe(t);
+    // over: both report normal again
+    await wb.advance(6 * 60_000);
+    expect(condition(0).condition).toBe('normal');
+    expect(condition(1).lastSeen).toBe(wb.now());
+  });
+});
+
 describe('gas-sensor-sim', () => {
-  it("should leak past 200 ppm, close its pipe on the twin's shutdown command, and then wait", async () => {
+  it("should leak past 200 ppm, close its pipe on the twin's shutdown command, and read normal again", async () => {
     const wb = await createWorkbench({ models: [gasSensor, gasSensorSim] });
     benches.push(wb);
     wb.simulate();
-    await wb.advance(30 * 60_000);
+    await wb.advance(9 * 60_000);
+    expect(wb.alerts).toEqual([]);
+    await wb.advance(21 * 60_000);
     expect(wb.alerts.filter((a) => a.twinId === 'gas-sim-0001' && a.severity === 'CRITICAL')).toHaveLength(1);
     expect(wb.commands.map((c) => [c.id, (c.command as { command: string }).command])).toEqual([['gas-sim-0001', 'shutdown']]);
     expect(wb.simulation.state<{ shut: boolean }>('gas-sensor-sim', 'gas-sim-0001')?.shut).toBe(true);
     expect(wb.state<{ ppm: number }>('gas-sensor', 'gas-sim-0001')!.ppm).toBeLessThan(20);
     expect(wb.state<{ ppm: number }>('gas-sensor', 'gas-sim-0002')!.ppm).toBeLessThan(20);
+    expect(wb.engine.twinCount('gas-sensor')).toBe(6);
+  });
+
+  it('should take its sensors, ids and leaks from a given fleet, as the demo does', async () => {
+    const fleet = new GasFleet({ count: 10, cities: 2, seed: 'test' });
+    const wb = await createWorkbench({ models: [gasSensor, gasSensorSimulation({ fleet, leakAfterMs: null })] });
+    benches.push(wb);
+    wb.simulate();
+    await wb.advance(60_000);
+    expect([...wb.engine.twins('gas-sensor')].map((t) => t.id).sort()).toEqual(fleet.sensors.map((s) => s.id).sort());
+    expect(wb.alerts).toEqual([]);
+    // a leak written into the fleet (the demo's gas-leak scenario) shows at the next reading
+    fleet.leak(3, 300, wb.now() + 60 * 60_000);
+    await wb.advance(20_000);
+    expect(wb.commands.map((c) => c.id)).toEqual([fleet.id(3)]);
+    await wb.advance(20_000);
+    expect(fleet.leaking(3, wb.now())).toBe(false);
+    expect(wb.state<{ ppm: number }>('gas-sensor', fleet.id(3))!.ppm).toBeLessThan(20);
   });
 });
 

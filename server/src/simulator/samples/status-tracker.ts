@@ -12,7 +12,7 @@
  *   makes it `ok` again.
  */
 import { defineModel, Severity, type JsonValue } from '@hextwin/shared';
-import { Random } from '../random.js';
+import { Random } from '@hextwin/server/simulator/random';
 
 export const REPORT_MS = 60_000;
 const DEVICES = 100;

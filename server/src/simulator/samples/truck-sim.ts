@@ -4,12 +4,12 @@
  * twin a reading along its leg, or, when it has turned round, an init with its new route.
  */
 import { defineModel } from '@hextwin/shared';
-import { TruckFleet } from '../truck-fleet.js';
+import { TruckFleet } from '@hextwin/server/simulator/truck-fleet';
 
-export function truckSimulation(options: { count?: number; seed?: number | string; stepMs?: number } = {}) {
-  const count = options.count ?? 2_000;
+export function truckSimulation(options: { count?: number; seed?: number | string; stepMs?: number; fleet?: TruckFleet } = {}) {
+  const count = options.fleet?.size ?? options.count ?? 2_000;
   // lanes and trucks of the whole fleet, built once when the first instance is created
-  let fleet: TruckFleet | undefined;
+  let fleet: TruckFleet | undefined = options.fleet;
   return defineModel<{ index: number }>({
     name: 'truck-sim',
     description: 'simulated trucks feeding truck twins',

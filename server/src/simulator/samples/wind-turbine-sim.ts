@@ -7,8 +7,8 @@
  * or slows down for a few minutes.
  */
 import { defineModel } from '@hextwin/shared';
-import { Random } from '../random.js';
-import { WindFleet } from '../wind-fleet.js';
+import { Random } from '@hextwin/server/simulator/random';
+import { WindFleet } from '@hextwin/server/simulator/wind-fleet';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -25,6 +25,10 @@ export interface WindSimOptions {
   count?: number;
   farms?: number;
   seed?: number | string;
+  /** simulated ms between two reports of a turbine (default 30 s) */
+  stepMs?: number;
+  /** the farms and turbines to use (default: built from count, farms and seed) */
+  fleet?: WindFleet;
 }
 
 export function windSimulation(options: WindSimOptions = {}) {
@@ -36,7 +40,7 @@ export function windSimulation(options: WindSimOptions = {}) {
     init: () => ({}),
     process: () => 'none',
     simulate(ctx) {
-      fleet = new WindFleet({ count: options.count ?? 200, farms: options.farms ?? 8, seed });
+      fleet = options.fleet ?? new WindFleet({ count: options.count ?? 200, farms: options.farms ?? 8, seed });
       fleet.turbines.forEach((t, index) => ctx.createTwin('wind-turbine-sim', t.id, { index }));
       ctx.removeSelf();
     },
@@ -67,7 +71,7 @@ export function windSimulation(options: WindSimOptions = {}) {
       ctx.emit({ temp: Math.round(temp * 10) / 10, rpm: Math.round(rpm * 10) / 10, lat: tb.lat, lng: tb.lng, timestamp: now });
     },
     // created by the builder, not counted
-    simulation: { instances: 0, target: 'wind-turbine', stepMs: 30_000 },
+    simulation: { instances: 0, target: 'wind-turbine', stepMs: options.stepMs ?? 30_000 },
   });
   return [builder, turbine];
 }

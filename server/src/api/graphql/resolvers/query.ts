@@ -3,6 +3,7 @@ import { HextwinError } from '@hextwin/shared';
 import type { QueryResolvers } from '@hextwin/shared/generated/graphql';
 import type { GqlContext } from '../context.js';
 import { parseDateTime } from '../scalars.js';
+import { simulationStatus } from './simulation.js';
 
 const MAX_ALERTS = 1_000;
 
@@ -49,12 +50,5 @@ export const Query: QueryResolvers<GqlContext> = {
 
   quarantined: (_p, _a, { app }) => app.engine.quarantined?.() ?? [],
 
-  simulation: (_p, _a, { app }) => {
-    const sim = app.simulation.current;
-    if (!sim) return { running: false, speed: 1, unbounded: false, simTime: app.engine.now(), instances: 0, steps: 0, emitted: 0 };
-    const s = sim.status;
-    const unbounded = s.speed === Infinity;
-    const speed = unbounded ? (s.simTime - s.startTime) / Math.max(1, sim.wallMs) : s.speed;
-    return { ...s, speed, unbounded };
-  },
+  simulation: (_p, _a, { app }) => simulationStatus(app.simulation, app.engine.now()),
 };
