@@ -8,6 +8,7 @@ import type { JsonValue, ModelDefinition, ReferenceRow, Severity } from '@hextwi
 import type { Clock } from './clock.js';
 import type { AggregateSource } from './context.js';
 import type { EngineMetrics } from './metrics.js';
+import type { ModelWatchdog } from './watchdog.js';
 import type { TwinStore } from '../store/store.js';
 import type { RawBatch } from '../store/raw-batch.js';
 
@@ -297,6 +298,14 @@ export interface EngineOptions {
   modelWatchdogMs?: number;
   /** directory for the watchdog's note of a hung twin (the data directory); without it there is no watchdog */
   stateDir?: string;
+  /** the process's watchdog, started by whoever hosts several engines (the cluster node); `modelWatchdogMs` and `stateDir` are then unused */
+  watchdog?: ModelWatchdog;
+  /**
+   * Quarantine records kept outside the store (the cluster's bucket), read at start before the log
+   * is replayed and authoritative: the store's own records missing there are dropped (released
+   * elsewhere), so a twin that hung one node is not replayed into another.
+   */
+  quarantineSource?: () => Promise<QuarantineRecord[]>;
   /** metrics shared by several engines (the cluster runs one engine per partition); default: own, on `registry` */
   metrics?: EngineMetrics;
   /** reference data loaded once for several engines; default: each engine loads and watches the files itself */
