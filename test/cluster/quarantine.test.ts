@@ -65,7 +65,11 @@ async function readyz(url: string): Promise<number> {
 
 describe('Model isolation in a cluster', () => {
   it('ends only the node whose model looped forever, quarantines the twin on every node, and takes the node back after a restart', async () => {
-    const ownerId = (await eventually('partition owners', () => owners(c.nodes[0]!.url), (o) => !!o?.[P]))![P]!;
+    const ownerId = (await eventually(
+      'partition owners',
+      () => owners(c.nodes[0]!.url),
+      (o) => !!o?.[P],
+    ))![P]!;
     const victim = c.nodes.findIndex((_, i) => `node-${i + 1}` === ownerId);
     expect(victim).toBeGreaterThanOrEqual(0);
     const others = c.nodes.map((_, i) => i).filter((i) => i !== victim);
@@ -73,18 +77,37 @@ describe('Model isolation in a cluster', () => {
     const pids = others.map((i) => c.nodes[i]!.pid);
 
     expect((await send(via.url, 'hang', SIBLING, { n: 1 })).status).toBe(202);
-    await eventually('the sibling applied', () => ownerTwin<{ n: number }>(via.url, 'hang', SIBLING), (t) => t?.state.n === 1);
+    await eventually(
+      'the sibling applied',
+      () => ownerTwin<{ n: number }>(via.url, 'hang', SIBLING),
+      (t) => t?.state.n === 1,
+    );
 
     // acknowledged (durable in JetStream) before its owner runs it and hangs
     expect((await send(via.url, 'hang', STUCK, { loop: true })).status).toBe(202);
     const victimPid = c.nodes[victim]!.pid;
-    await eventually('the owner process ends', async () => alive(victimPid), (a) => !a, 20_000, 50);
+    await eventually(
+      'the owner process ends',
+      async () => alive(victimPid),
+      (a) => !a,
+      20_000,
+      50,
+    );
     expect(c.nodes[victim]!.output()).toContain('MODEL_TIMEOUT');
 
     // another node owns the partition now and has replayed past the message that hung the first
-    await eventually('the partition taken over', () => owners(via.url), (o) => !!o?.[P] && o[P] !== ownerId);
+    await eventually(
+      'the partition taken over',
+      () => owners(via.url),
+      (o) => !!o?.[P] && o[P] !== ownerId,
+    );
     expect((await send(via.url, 'hang', SIBLING, { n: 2 })).status).toBe(202);
-    await eventually('the sibling applied after the takeover', () => ownerTwin<{ n: number }>(via.url, 'hang', SIBLING), (t) => t?.state.n === 2, 20_000);
+    await eventually(
+      'the sibling applied after the takeover',
+      () => ownerTwin<{ n: number }>(via.url, 'hang', SIBLING),
+      (t) => t?.state.n === 2,
+      20_000,
+    );
 
     for (const i of others) {
       const url = c.nodes[i]!.url;
@@ -110,9 +133,20 @@ describe('Model isolation in a cluster', () => {
     // released on one node: released everywhere, and the twin runs again without the message that hung it
     const released = await post(back.url + '/graphql', { query: `mutation { releaseQuarantine(model: "hang", id: "${STUCK}") }` });
     expect(((await released.json()) as { data: { releaseQuarantine: boolean } }).data.releaseQuarantine).toBe(true);
-    for (const n of c.nodes) await eventually('released on every node', () => quarantined(n.url), (q) => q.length === 0, 10_000);
+    for (const n of c.nodes)
+      await eventually(
+        'released on every node',
+        () => quarantined(n.url),
+        (q) => q.length === 0,
+        10_000,
+      );
     expect((await send(via.url, 'hang', STUCK, { n: 4 })).status).toBe(202);
-    await eventually('the released twin applied', () => ownerTwin<{ n: number }>(via.url, 'hang', STUCK), (t) => t?.state.n === 1, 20_000);
+    await eventually(
+      'the released twin applied',
+      () => ownerTwin<{ n: number }>(via.url, 'hang', STUCK),
+      (t) => t?.state.n === 1,
+      20_000,
+    );
     for (const n of c.nodes) expect(await metric(n.url, 'hextwin_quarantined_twins')).toBe(0);
   }, 120_000);
 
@@ -120,14 +154,23 @@ describe('Model isolation in a cluster', () => {
     const pids = c.nodes.map((n) => n.pid);
     expect((await send(c.nodes[0]!.url, 'stall', 'slow', { wait: true })).status).toBe(202);
     for (const n of c.nodes) {
-      const q = await eventually('the stalled twin quarantined', () => quarantined(n.url), (l) => l.some((r) => r.id === 'slow'), 20_000);
+      const q = await eventually(
+        'the stalled twin quarantined',
+        () => quarantined(n.url),
+        (l) => l.some((r) => r.id === 'slow'),
+        20_000,
+      );
       expect(q.find((r) => r.id === 'slow')).toMatchObject({ model: 'stall', code: 'MODEL_TIMEOUT', reason: expect.stringContaining('did not settle') });
       const refused = await send(n.url, 'stall', 'slow', { n: 1 });
       expect(refused.status).toBe(409);
       expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('TWIN_QUARANTINED');
     }
     expect((await send(c.nodes[1]!.url, 'stall', 'quick', {})).status).toBe(202);
-    await eventually('another twin of the model applied', () => ownerTwin<{ n: number }>(c.nodes[1]!.url, 'stall', 'quick'), (t) => t?.state.n === 1);
+    await eventually(
+      'another twin of the model applied',
+      () => ownerTwin<{ n: number }>(c.nodes[1]!.url, 'stall', 'quick'),
+      (t) => t?.state.n === 1,
+    );
     expect(pids.every(alive)).toBe(true);
   }, 60_000);
 });

@@ -65,8 +65,8 @@ export interface AlertRecord {
 }
 
 /** An alert record with its lifecycle filled in. */
-export type Alarm = AlertRecord & Required<Pick<AlertRecord, 'type' | 'status' | 'count' | 'firstAt' | 'lastAt' | 'clearedAt' | 'assignee' | 'comments' | 'change' | 'rev'>>;
-
+export type Alarm = AlertRecord &
+  Required<Pick<AlertRecord, 'type' | 'status' | 'count' | 'firstAt' | 'lastAt' | 'clearedAt' | 'assignee' | 'comments' | 'change' | 'rev'>>;
 
 export type AlarmStatus = 'ACTIVE' | 'CLEARED';
 export type AlarmChange = 'RAISE' | 'REPEAT' | 'SEVERITY' | 'CLEAR' | 'ACK' | 'ASSIGN' | 'COMMENT';
