@@ -123,6 +123,9 @@ export async function startApp(config: Config, opts: AppOptions): Promise<App> {
         baseDir: config.modelsDir ?? process.cwd(),
         nodeTtlMs: config.clusterNodeTtlMs,
         nats: config.nats,
+        modelTimeoutMs: config.modelTimeoutMs,
+        modelWatchdogMs: config.modelWatchdogMs,
+        dataDir: config.dataDir,
       })
     : undefined;
   const engine: HostedEngine =

@@ -32,10 +32,15 @@ import type {
   IngestRoles,
   IngestTap,
   ModelInfo,
+  QuarantineRecord,
   SourceRef,
   TwinView,
 } from '../engine/types.js';
 import { nuid } from '@nats-io/transport-node';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { ModelWatchdog } from '../engine/watchdog.js';
+import { ClusterQuarantine } from './cluster-quarantine.js';
 import { connectCluster, type ClusterConnection } from './connection.js';
 import { OwnerFence } from './fence.js';
 import type { NatsSettings } from './nats-settings.js';
@@ -93,6 +98,16 @@ export interface ClusterNodeOptions {
   replicas?: number;
   /** credentials, TLS and replicas from the environment (nats-settings.ts) */
   nats?: Partial<NatsSettings>;
+  /** ms an async model batch may take before it fails with MODEL_TIMEOUT and the twin is quarantined (0: no limit) */
+  modelTimeoutMs?: number;
+  /**
+   * ms a synchronous model call may block before the watchdog quarantines the twin cluster-wide and
+   * ends the process (0: off). At most half of `nodeTtlMs`: the record must be in the bucket before
+   * the other nodes declare this (frozen) one dead and replay its partitions.
+   */
+  modelWatchdogMs?: number;
+  /** where the watchdog notes a hung twin when NATS cannot take the record (published at the next start) */
+  dataDir?: string;
 }
 
 /** One partition's owner and whether this node holds it. */
@@ -106,7 +121,7 @@ export class ClusterNode implements EngineApi {
   readonly metrics: EngineMetrics;
   readonly names: ClusterNames;
   readonly self: string;
-  private readonly o: Required<Omit<ClusterNodeOptions, 'url' | 'clock' | 'prefix' | 'nats'>> & ClusterNodeOptions;
+  private readonly o: Required<Omit<ClusterNodeOptions, 'url' | 'clock' | 'prefix' | 'nats' | 'dataDir'>> & ClusterNodeOptions;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly compiled = new Map<string, CompiledModel>();
@@ -128,6 +143,8 @@ export class ClusterNode implements EngineApi {
   private shared!: SharedKvTable<unknown>;
   private reference!: SharedReference;
   private fence!: OwnerFence;
+  private quarantine!: ClusterQuarantine;
+  private watchdog: ModelWatchdog | null = null;
   /** this process, among processes that may (wrongly) share its node id */
   private readonly instance = nuid.next();
   private idConflict: string | null = null;
@@ -156,6 +173,8 @@ export class ClusterNode implements EngineApi {
       baseDir: process.cwd(),
       nodeTtlMs: 3_000,
       replicas: 1,
+      modelTimeoutMs: 0,
+      modelWatchdogMs: 0,
       ...opts,
       // five heartbeats per TTL: a node is declared dead after missing about four
       heartbeatMs: opts.heartbeatMs ?? Math.max(100, Math.min(1_000, Math.round((opts.nodeTtlMs ?? 3_000) / 5))),
@@ -172,6 +191,7 @@ export class ClusterNode implements EngineApi {
       },
       queued: () => this.mailboxDepth,
       counts: () => this.counts(),
+      quarantined: () => this.quarantine?.size ?? 0,
     });
     this.cm = new ClusterMetrics(opts.registry, this);
   }
@@ -233,6 +253,7 @@ export class ClusterNode implements EngineApi {
       if (this.compiled.has(def.name)) throw new Error(`two models are named "${def.name}"`);
       this.compiled.set(def.name, new CompiledModel(def, this.shared as never));
     }
+    await this.startQuarantine();
     this.batcher = new IngestBatcher(this.publisher, this.names, {
       maxPending: this.o.maxQueued,
       maxBatch: 4_096,
@@ -376,6 +397,14 @@ export class ClusterNode implements EngineApi {
           this.metrics.errors.labels(reason).inc(n);
         },
         emit: (event, payload) => this.emitLocal(event, payload),
+        modelTimeoutMs: this.o.modelTimeoutMs,
+        watchdog: this.watchdog,
+        quarantined: async (part) => {
+          await this.quarantine.refresh();
+          return this.quarantine.forPartition(part);
+        },
+        onQuarantined: (rec) =>
+          void this.quarantine.put(rec).catch((err) => this.log.error({ err, model: rec.model, id: rec.id }, 'could not quarantine the twin cluster-wide')),
       },
       p,
       epoch,
@@ -552,6 +581,7 @@ export class ClusterNode implements EngineApi {
     this.fanout.flush();
     await within(2_000, this.membership.leave());
     this.leases.stop();
+    this.quarantine.stop();
     this.shared.stop();
     await within(1_000, this.shared.flushed());
     this.reference.close();
@@ -562,6 +592,77 @@ export class ClusterNode implements EngineApi {
     await within(1_000, this.conn.close());
     if (!this.conn.nc.isClosed()) await this.conn.nc.close();
     this.started = false;
+  }
+
+  // ---------------------------------------------------------------- quarantine
+
+  /**
+   * Mirror the cluster's quarantine bucket (after publishing a record this node's watchdog could
+   * only note on disk), and start the watchdog, whose thread puts a hung twin's record there.
+   */
+  private async startQuarantine(): Promise<void> {
+    this.quarantine = new ClusterQuarantine(this.streams.quarantine, (model, id, rec) => this.quarantineChanged(model, id, rec), this.log);
+    const note = this.o.dataDir ? path.join(this.o.dataDir, 'watchdog-quarantine.json') : undefined;
+    if (note && existsSync(note)) {
+      try {
+        const rec = JSON.parse(readFileSync(note, 'utf8')) as QuarantineRecord;
+        if (typeof rec.model === 'string' && typeof rec.id === 'string') {
+          await this.quarantine.put(rec);
+          this.metrics.errors.labels(rec.code).inc();
+          this.log.error({ model: rec.model, id: rec.id, code: rec.code }, 'the watchdog ended the last run on this twin; it is quarantined cluster-wide');
+        }
+      } catch (err) {
+        if (err instanceof SyntaxError) this.log.warn({ err }, 'ignoring a torn watchdog note');
+        else throw err;
+      }
+      rmSync(note, { force: true });
+    }
+    await this.quarantine.start();
+    const budget = Math.min(this.o.modelWatchdogMs, Math.floor(this.o.nodeTtlMs / 2));
+    if (budget > 0 && note) {
+      if (budget < this.o.modelWatchdogMs)
+        this.log.info(
+          { modelWatchdogMs: this.o.modelWatchdogMs, clusterNodeTtlMs: this.o.nodeTtlMs, budget },
+          'MODEL_WATCHDOG_MS is lowered to half of CLUSTER_NODE_TTL_MS: a hung twin must be quarantined before the other nodes take its partition over',
+        );
+      const n = this.o.nats ?? {};
+      this.watchdog = ModelWatchdog.start(budget, note, {
+        servers: this.o.natsUrl.split(',').map((u) => u.trim()),
+        name: `hextwin ${this.self} watchdog`,
+        bucket: this.names.quarantineBucket,
+        putTimeoutMs: Math.max(200, Math.floor(this.o.nodeTtlMs / 4)),
+        ...(n.user ? { user: n.user, password: n.password ?? '' } : {}),
+        ...(n.token ? { token: n.token } : {}),
+        ...(n.credsFile ? { credsFile: n.credsFile } : {}),
+        ...(n.nkeySeedFile ? { nkeySeedFile: n.nkeySeedFile } : {}),
+        ...(n.nkeySeed ? { nkeySeed: n.nkeySeed } : {}),
+        ...(n.tls ? { tls: n.tls } : {}),
+      });
+    }
+  }
+
+  /** A record appeared in or left the bucket: refuse (or accept) the twin's ingest here, and tell its engine if this node owns it. */
+  private quarantineChanged(model: string, id: string, rec: QuarantineRecord | undefined): void {
+    const cm = this.compiled.get(model);
+    if (!cm) return;
+    if (rec) cm.quarantined.set(id, rec);
+    else cm.quarantined.delete(id);
+    const engines = id === '*' ? [...this.runners.keys()].map((p) => this.localEngine(p)) : [this.localEngine(partitionOf(model, id))];
+    for (const e of engines) {
+      if (!e) continue;
+      if (rec) e.applyQuarantine(rec);
+      else void e.releaseQuarantine(model, id).catch((err) => this.log.warn({ err, model, id }, 'releasing the quarantine in the partition failed'));
+    }
+  }
+
+  quarantined(): QuarantineRecord[] {
+    return this.quarantine?.list() ?? [];
+  }
+
+  /** Release cluster-wide: every node accepts the twin again, and its owner runs its code again. */
+  async releaseQuarantine(model: string, id: string): Promise<boolean> {
+    if (!this.started) throw new HextwinError('NOT_READY');
+    return this.quarantine.release(model, id);
   }
 
   // ---------------------------------------------------------------- twin-to-twin forwarding

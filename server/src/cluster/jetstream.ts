@@ -11,6 +11,7 @@ export interface ClusterStreams {
   leases: KV;
   nodes: KV;
   shared: KV;
+  quarantine: KV;
   /** every stream and bucket (by stream name) with the replicas it has */
   replicas: { stream: string; replicas: number }[];
 }
@@ -73,12 +74,11 @@ export async function ensureClusterStreams(nc: NatsConnection, names: ClusterNam
   await ensureStream(jsm, names.stateStream, [`${names.prefix}.state.*`], replicas);
   const kvm = new Kvm(js);
   const opts = { history: 1, replicas, storage: StorageType.File };
-  const [leases, nodes, shared] = await withReplicaHint(replicas, () =>
-    Promise.all([kvm.create(names.leaseBucket, opts), kvm.create(names.nodeBucket, opts), kvm.create(names.sharedBucket, opts)]),
-  );
-  const streams = [names.logStream, names.stateStream, ...[names.leaseBucket, names.nodeBucket, names.sharedBucket].map((b) => `KV_${b}`)];
+  const buckets = [names.leaseBucket, names.nodeBucket, names.sharedBucket, names.quarantineBucket];
+  const [leases, nodes, shared, quarantine] = await withReplicaHint(replicas, () => Promise.all(buckets.map((b) => kvm.create(b, opts))));
+  const streams = [names.logStream, names.stateStream, ...buckets.map((b) => `KV_${b}`)];
   const have = await Promise.all(streams.map(async (stream) => ({ stream, replicas: (await jsm.streams.info(stream)).config.num_replicas })));
-  return { js, jsm, leases, nodes, shared, replicas: have };
+  return { js, jsm, leases: leases!, nodes: nodes!, shared: shared!, quarantine: quarantine!, replicas: have };
 }
 
 /**

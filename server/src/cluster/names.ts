@@ -16,6 +16,8 @@ export interface ClusterNames {
   readonly nodeBucket: string;
   /** KV bucket of per-model shared data */
   readonly sharedBucket: string;
+  /** KV bucket of quarantined twins, cluster-wide: key = the twin key in base64url (cluster-quarantine.ts) */
+  readonly quarantineBucket: string;
   /** subject on which an owner fans out its partitions' changes, alerts and commands */
   eventSubject(node: string): string;
   readonly eventWildcard: string;
@@ -44,6 +46,7 @@ export function clusterNames(prefix = 'hextwin'): ClusterNames {
     leaseBucket: `${p}_leases`,
     nodeBucket: `${p}_nodes`,
     sharedBucket: `${p}_shared`,
+    quarantineBucket: `${p}_quarantine`,
     eventSubject: (node) => `${p}.events.${safeToken(node)}`,
     eventWildcard: `${p}.events.*`,
     partitionRpc: (n) => `${p}.rpc.${n}`,

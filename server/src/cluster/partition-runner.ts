@@ -14,7 +14,8 @@ import { HextwinError, partition as partitionOf, type ModelDefinition } from '@h
 import { Engine, type ForwardItem, type ReferenceSource } from '../engine/engine.js';
 import type { EngineMetrics } from '../engine/metrics.js';
 import type { Clock } from '../engine/clock.js';
-import type { AlertRecord, CommandRecord, EngineEventName, EngineEvents, TwinView } from '../engine/types.js';
+import type { AlertRecord, CommandRecord, EngineEventName, EngineEvents, QuarantineRecord, TwinView } from '../engine/types.js';
+import type { ModelWatchdog } from '../engine/watchdog.js';
 import type { DurableTable } from '../store/store.js';
 import type { Envelope } from '../engine/types.js';
 import { pack, unpack } from './codec.js';
@@ -51,6 +52,14 @@ export interface RunnerDeps {
   validate(envelopes: Envelope[]): void;
   /** envelopes of the log skipped because they failed that validation */
   onRejected(reason: string, n: number, partition: number): void;
+  /** ms an async batch may take before MODEL_TIMEOUT quarantines the twin (0: no limit) */
+  modelTimeoutMs: number;
+  /** the process's model watchdog (null: off) */
+  watchdog: ModelWatchdog | null;
+  /** the cluster's quarantine records for this partition, read afresh (restored before the log is replayed) */
+  quarantined(partition: number): Promise<QuarantineRecord[]>;
+  /** the engine quarantined a twin itself (an async timeout, an unencodable state): make it cluster-wide */
+  onQuarantined(rec: QuarantineRecord): void;
   /** this node's listeners */
   emit<K extends EngineEventName>(event: K, payload: EngineEvents[K], partition: number): void;
 }
@@ -129,6 +138,9 @@ export class PartitionRunner {
       checkpointMs: d.checkpointMs,
       baseDir: d.baseDir,
       nodeTag: partitionTag(partition),
+      modelAsyncTimeoutMs: d.modelTimeoutMs,
+      ...(d.watchdog ? { watchdog: d.watchdog } : {}),
+      quarantineSource: () => d.quarantined(partition),
       route: { isLocal: (m, id) => partitionOf(m, id) === partition, forward: (items) => d.forward(partition, items) },
     });
     this.listen();
@@ -156,6 +168,7 @@ export class PartitionRunner {
     on('alertAcknowledged', (a) => fanout.event(p, ['k', a.id]));
     on('command', (c) => fanout.event(p, ['c', c.record, c.source]));
     on('modelError', () => undefined);
+    this.unlisten.push(this.engine.on('quarantined', (rec) => this.silenced || this.d.onQuarantined(rec)));
   }
 
   /** Whether timers and effects are held (the node is cut off from NATS). */

@@ -67,6 +67,7 @@ export class Engine implements EngineApi, ContextHost {
   private readonly reference: ModelReference;
   private readonly checkpointMs: number;
   private readonly watchdogNote: string | undefined;
+  private readonly quarantineSource: (() => Promise<QuarantineRecord[]>) | undefined;
   private readonly nodeTag: string;
   private ready_ = false;
   private stopped = false;
@@ -123,8 +124,12 @@ export class Engine implements EngineApi, ContextHost {
     );
     this.reference = new ModelReference(this.p, opts.baseDir ?? process.cwd(), opts.reference, () => this.ready_);
     const wd = opts.modelWatchdogMs ?? 0;
-    this.watchdogNote = opts.stateDir ? path.join(opts.stateDir, WATCHDOG_NOTE) : undefined;
-    if (wd > 0 && this.watchdogNote) parts.watchdog = ModelWatchdog.start(wd, this.watchdogNote);
+    // a host-started watchdog (the cluster's) leaves its note to the host: it is not this engine's to read
+    this.watchdogNote = opts.stateDir && !opts.watchdog ? path.join(opts.stateDir, WATCHDOG_NOTE) : undefined;
+    if (opts.watchdog) {
+      parts.watchdog = opts.watchdog;
+    } else if (wd > 0 && this.watchdogNote) parts.watchdog = ModelWatchdog.start(wd, this.watchdogNote);
+    this.quarantineSource = opts.quarantineSource;
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -154,6 +159,7 @@ export class Engine implements EngineApi, ContextHost {
       p.log.error({ model: rec.model, id: rec.id, code: rec.code }, 'the watchdog ended the last run on this twin; it is quarantined');
       p.metrics.errors.labels(rec.code).inc();
     }
+    if (this.quarantineSource) p.quarantine.adopt(await this.quarantineSource());
     const { restored, replayed } = await recover(p);
     for (const cm of p.compiled.values()) if (cm.def.reference?.precreate) this.reference.precreate(cm);
     await p.scheduler.idle();
@@ -459,6 +465,13 @@ export class Engine implements EngineApi, ContextHost {
 
   quarantined(): QuarantineRecord[] {
     return this.p.quarantine.list();
+  }
+
+  /** Quarantine a twin on a record made elsewhere (another node's watchdog, the cluster bucket). */
+  applyQuarantine(rec: QuarantineRecord): void {
+    if (this.p.compiled.get(rec.model)?.quarantined.has(rec.id)) return;
+    this.p.quarantine.add(rec);
+    this.p.log.error({ model: rec.model, id: rec.id, code: rec.code }, 'twin quarantined by a cluster-wide record');
   }
 
   async releaseQuarantine(model: string, id: string): Promise<boolean> {

@@ -35,6 +35,13 @@ export class Quarantine {
     return fresh;
   }
 
+  /** Make `records` (from an authoritative source outside the store) the whole quarantine. */
+  adopt(records: QuarantineRecord[]): void {
+    const keep = new Set(records.map((r) => key(r.model, r.id)));
+    for (const r of this.list()) if (!keep.has(key(r.model, r.id))) this.release(r.model, r.id);
+    for (const r of records) this.add(r);
+  }
+
   add(rec: QuarantineRecord): void {
     this.table.put(key(rec.model, rec.id), rec);
     this.models.get(rec.model)?.quarantined.set(rec.id, rec);

@@ -8,6 +8,7 @@ import type { AlertInput, JsonValue, ModelDefinition, ReferenceRow, Severity } f
 import type { Clock } from './clock.js';
 import type { AggregateSource } from './context.js';
 import type { EngineMetrics } from './metrics.js';
+import type { ModelWatchdog } from './watchdog.js';
 import type { TwinStore } from '../store/store.js';
 import type { RawBatch } from '../store/raw-batch.js';
 
@@ -64,8 +65,8 @@ export interface AlertRecord {
 }
 
 /** An alert record with its lifecycle filled in. */
-export type Alarm = AlertRecord & Required<Pick<AlertRecord, 'type' | 'status' | 'count' | 'firstAt' | 'lastAt' | 'clearedAt' | 'assignee' | 'comments' | 'change' | 'rev'>>;
-
+export type Alarm = AlertRecord &
+  Required<Pick<AlertRecord, 'type' | 'status' | 'count' | 'firstAt' | 'lastAt' | 'clearedAt' | 'assignee' | 'comments' | 'change' | 'rev'>>;
 
 export type AlarmStatus = 'ACTIVE' | 'CLEARED';
 export type AlarmChange = 'RAISE' | 'REPEAT' | 'SEVERITY' | 'CLEAR' | 'ACK' | 'ASSIGN' | 'COMMENT';
@@ -305,6 +306,14 @@ export interface EngineOptions {
   modelWatchdogMs?: number;
   /** directory for the watchdog's note of a hung twin (the data directory); without it there is no watchdog */
   stateDir?: string;
+  /** the process's watchdog, started by whoever hosts several engines (the cluster node); `modelWatchdogMs` and `stateDir` are then unused */
+  watchdog?: ModelWatchdog;
+  /**
+   * Quarantine records kept outside the store (the cluster's bucket), read at start before the log
+   * is replayed and authoritative: the store's own records missing there are dropped (released
+   * elsewhere), so a twin that hung one node is not replayed into another.
+   */
+  quarantineSource?: () => Promise<QuarantineRecord[]>;
   /** metrics shared by several engines (the cluster runs one engine per partition); default: own, on `registry` */
   metrics?: EngineMetrics;
   /** reference data loaded once for several engines; default: each engine loads and watches the files itself */

@@ -6,6 +6,10 @@
  * is lost. On restart the engine reads the note and quarantines that twin before replaying, so
  * the same message cannot hang it again; a supervisor (systemd, compose, Kubernetes) restarts it.
  *
+ * In a cluster the worker puts the record into the cluster's quarantine bucket instead, before the
+ * kill, so the node that takes the partition over quarantines the twin before replaying (no
+ * cascade of nodes hanging on the same message); see watchdog-worker.mjs.
+ *
  * The main thread pays two shared-memory writes and a short key copy per batch.
  */
 import { keyString } from '@hextwin/shared';
@@ -16,34 +20,26 @@ const KEY_BYTES = 1024;
 /** The note's file name in the state directory (DATA_DIR). */
 export const WATCHDOG_NOTE = 'watchdog-quarantine.json';
 
-const WORKER_SOURCE = `
-const { workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const ctl = new Int32Array(workerData.sab, 0, 2);
-const keyBuf = new Uint8Array(workerData.sab, 8, workerData.keyBytes);
-let seen = -1, since = Date.now();
-setInterval(() => {
-  const run = Atomics.load(ctl, 0);
-  if (Atomics.load(ctl, 1) !== 1 || run !== seen) { seen = run; since = Date.now(); return; }
-  const ms = Date.now() - since;
-  if (ms < workerData.budgetMs) return;
-  const len = keyBuf.indexOf(0);
-  const key = Buffer.from(keyBuf.subarray(0, len < 0 ? keyBuf.length : len)).toString('utf8');
-  const slash = key.indexOf('/');
-  const rec = { model: key.slice(0, slash), id: key.slice(slash + 1), code: 'MODEL_TIMEOUT',
-    reason: 'its model code ran for more than ' + workerData.budgetMs + ' ms without returning', at: Date.now() };
-  try {
-    const tmp = workerData.note + '.tmp';
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    fs.writeSync(fd, JSON.stringify(rec));
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(tmp, workerData.note);
-  } catch (e) {}
-  fs.writeSync(2, JSON.stringify({ level: 60, time: Date.now(), msg: 'a model hung: quarantining the twin and ending the process (restart it: nothing acknowledged is lost)', code: 'MODEL_TIMEOUT', model: rec.model, id: rec.id, ms }) + '\\n');
-  process.kill(process.pid, 'SIGKILL');
-}, Math.max(5, Math.min(250, workerData.budgetMs / 4)));
-`;
+/**
+ * Where the worker puts a hung twin's record in cluster mode: plain strings only (workerData is
+ * copied, and the worker builds its own NATS connection from them; see nats-settings.ts).
+ */
+export interface WatchdogCluster {
+  servers: string[];
+  /** connection name, shown by the NATS server */
+  name: string;
+  /** the cluster's quarantine KV bucket */
+  bucket: string;
+  /** ms to wait for JetStream to store the record before noting it on local disk instead */
+  putTimeoutMs: number;
+  user?: string;
+  password?: string;
+  token?: string;
+  credsFile?: string;
+  nkeySeedFile?: string;
+  nkeySeed?: string;
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
 
 export class ModelWatchdog {
   private static instance: ModelWatchdog | null = null;
@@ -53,17 +49,26 @@ export class ModelWatchdog {
   private lastKey = '';
   private readonly worker: Worker;
 
-  private constructor(budgetMs: number, note: string) {
+  private constructor(
+    readonly budgetMs: number,
+    note: string,
+    cluster: WatchdogCluster | undefined,
+  ) {
     const sab = new SharedArrayBuffer(8 + KEY_BYTES);
     this.ctl = new Int32Array(sab, 0, 2);
     this.key = new Uint8Array(sab, 8, KEY_BYTES);
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sab, budgetMs, note, keyBytes: KEY_BYTES } });
+    this.worker = new Worker(new URL('./watchdog-worker.mjs', import.meta.url), {
+      workerData: { sab, budgetMs, note, keyBytes: KEY_BYTES, cluster: cluster ?? null },
+    });
     this.worker.unref();
   }
 
-  /** One watchdog per process (the cluster runs many engines in one). */
-  static start(budgetMs: number, note: string): ModelWatchdog {
-    return (ModelWatchdog.instance ??= new ModelWatchdog(budgetMs, note));
+  /**
+   * One watchdog per process (the cluster runs many engines in one). `note`: the file for a hung
+   * twin's record; `cluster`: put the record into the cluster's quarantine bucket first.
+   */
+  static start(budgetMs: number, note: string, cluster?: WatchdogCluster): ModelWatchdog {
+    return (ModelWatchdog.instance ??= new ModelWatchdog(budgetMs, note, cluster));
   }
 
   /** Model code of this twin starts running. */

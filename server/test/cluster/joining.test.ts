@@ -67,7 +67,14 @@ describe('NATS_REPLICAS', () => {
     expect(await startError(b)).toBeNull();
     const st = b.status().replicas!;
     expect(st.wanted).toBe(3);
-    expect(st.streams.map((s) => s.stream).sort()).toEqual(['KV_reps_leases', 'KV_reps_nodes', 'KV_reps_shared', 'REPS_LOG', 'REPS_STATE']);
+    expect(st.streams.map((s) => s.stream).sort()).toEqual([
+      'KV_reps_leases',
+      'KV_reps_nodes',
+      'KV_reps_quarantine',
+      'KV_reps_shared',
+      'REPS_LOG',
+      'REPS_STATE',
+    ]);
     expect(st.streams.every((s) => s.replicas === 1)).toBe(true);
   });
 });
