@@ -112,8 +112,8 @@ export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
 `;
 
 export const TWIN_CHANGES = /* GraphQL */ `
-  subscription TwinChanges($model: String!, $where: TwinFilter, $throttleMs: Int) {
-    twinChanges(model: $model, where: $where, throttleMs: $throttleMs) { kind id twin { ${TWIN_FIELDS} } }
+  subscription TwinChanges($model: String!, $where: TwinFilter, $throttleMs: Int, $withState: Boolean = true) {
+    twinChanges(model: $model, where: $where, throttleMs: $throttleMs) { kind id twin { ${TWIN_FIELDS.replace('state', 'state @include(if: $withState)')} } }
   }
 `;
 
