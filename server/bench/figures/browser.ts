@@ -4,6 +4,9 @@
  * WebSocket ingest. Reports the longest main-thread task and the frames per second over 10 s, and
  * the ingest rate actually reached (on 2 shared cores the load generator, the server and the
  * software-rendered browser compete, so the rate is part of the result).
+ * `HEXTWIN_BENCH_BROWSER_COMPOSITING=gpu` composites on SwiftShader instead of in software (see
+ * `launchChromium`), and says so in the units: what is left of a long task once the software
+ * compositor's read-back of every WebGL frame is gone.
  * `HEXTWIN_BENCH_BROWSER_PROF=<dir>` writes a CPU profile of the page over the measured window there
  * (`browser-<twins>.cpuprofile`, open it in Chromium's DevTools).
  */
@@ -49,7 +52,15 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
   const tsx = import.meta.resolve('tsx');
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsx, path.join(repoRoot, 'server/src/main.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn', AUTH_ANONYMOUS: '1' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      WEB_DIR: path.join(repoRoot, 'web/dist'),
+      LOG_LEVEL: 'warn',
+      AUTH_ANONYMOUS: '1',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   trackChild(child, `hextwin server for the browser figure, port ${port}`, () => rmSync(dataDir, { recursive: true, force: true }));
@@ -76,9 +87,9 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
 }
 
 /** Chromium under playwright, its browser process tracked by PID (playwright does not hand us the process). */
-async function launchTracked(): Promise<{ browser: Browser; close(): Promise<void> }> {
+async function launchTracked(compositing: 'software' | 'gpu'): Promise<{ browser: Browser; close(): Promise<void> }> {
   const before = new Set(childPids());
-  const browser = await launchChromium();
+  const browser = await launchChromium({ compositing });
   const pids = childPids().filter((p) => !before.has(p));
   for (const p of pids) trackPid(p, 'Chromium');
   return {
@@ -184,7 +195,10 @@ async function profilePage(browser: Browser, page: Page, twins: number): Promise
   const dir = process.env.HEXTWIN_BENCH_BROWSER_PROF;
   if (!dir) return async () => {};
   mkdirSync(dir, { recursive: true });
-  await browser.startTracing(page, { path: path.join(dir, `browser-${twins}.trace.json`), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink', 'gpu', 'cc', 'v8'] });
+  await browser.startTracing(page, {
+    path: path.join(dir, `browser-${twins}.trace.json`),
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink', 'gpu', 'cc', 'v8'],
+  });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
@@ -202,7 +216,14 @@ const figure: Figure = {
   timeoutMs: (quick) => (quick && twinCount(true) <= 20_000 ? 60_000 : 600_000),
   async run(b) {
     const twins = twinCount(b.quick);
-    const per = twins === 100_000 ? '' : ` (${twins >= 1000 ? `${Math.round(twins / 1000)}k` : twins} twins)`;
+    const env = process.env.HEXTWIN_BENCH_BROWSER_COMPOSITING ?? 'software';
+    if (env !== 'software' && env !== 'gpu') throw new Error(`HEXTWIN_BENCH_BROWSER_COMPOSITING must be software or gpu, got ${JSON.stringify(env)}`);
+    const compositing: 'software' | 'gpu' = env;
+    const notes = [
+      ...(twins === 100_000 ? [] : [`${twins >= 1000 ? `${Math.round(twins / 1000)}k` : twins} twins`]),
+      ...(compositing === 'gpu' ? ['GPU compositing'] : []),
+    ];
+    const per = notes.length ? ` (${notes.join(', ')})` : '';
     b.progress('building the dashboard');
     await buildDashboard();
     b.progress('starting the server and Chromium');
@@ -213,7 +234,7 @@ const figure: Figure = {
     let feeding = true;
     try {
       server = await startServer();
-      chromium = await launchTracked();
+      chromium = await launchTracked(compositing);
       const browser = chromium.browser;
       feeder = await Feeder.open(server.wsUrl);
       const idle = await openInstrumented(browser, server.url);
@@ -296,7 +317,7 @@ const figure: Figure = {
       b.report({
         name: 'browser.idle-repaint-task',
         value: Math.round(floor),
-        unit: 'ms',
+        unit: `ms${compositing === 'gpu' ? ' (GPU compositing)' : ''}`,
         goal: 'what one repaint of the idle map costs here: the least any update costs',
       });
       b.report({ name: 'browser.longest-task', value: Math.round(m.longest), unit: `ms${per}`, goal: '<= 50 ms with 100k twins changing at 1 Hz' });
