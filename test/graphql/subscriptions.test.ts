@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { TWIN_CHANGES } from '../../web/src/lib/graphql/operations.ts';
+import { TWIN_CHANGES } from '../../web/src/lib/graphql/operations.js';
 import { data, eventually, send, subscribe, useGraphqlServer, wsClient } from './helpers.js';
 
 const server = useGraphqlServer();

@@ -50,7 +50,7 @@ export interface Alert {
   acknowledged: boolean;
   data: JSONValue;
   /** the twin that raised it, as the feed selects it (null once removed; absent when not selected) */
-  twin?: TwinSummary | null;
+  twin?: MapTwin | null;
   /** the alarm lifecycle: de-duplicated per twin and type while ACTIVE */
   type: string | null;
   status: AlarmStatus;
