@@ -212,8 +212,9 @@ async function profilePage(browser: Browser, page: Page, twins: number): Promise
 
 const figure: Figure = {
   name: 'browser',
-  // loading the twins takes longer than a quick run's minute once there are more than 20k
-  timeoutMs: (quick) => (quick && twinCount(true) <= 20_000 ? 60_000 : 600_000),
+  // loading the twins takes longer than a quick run's minute once there are more than 20k, and so
+  // does writing a trace
+  timeoutMs: (quick) => (quick && twinCount(true) <= 20_000 && !process.env.HEXTWIN_BENCH_BROWSER_PROF ? 60_000 : 600_000),
   async run(b) {
     const twins = twinCount(b.quick);
     const env = process.env.HEXTWIN_BENCH_BROWSER_COMPOSITING ?? 'software';
