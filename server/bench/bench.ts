@@ -37,6 +37,8 @@ export interface Figure {
   readonly floors?: readonly string[];
   /** for a floor figure: the floor names it reports, when they are not just its own name */
   readonly provides?: readonly string[];
+  /** how long the figure may run (default 60 s quick, 600 s full); for a figure whose size is configurable */
+  timeoutMs?(quick: boolean): number;
   run(b: Bench): Promise<void>;
 }
 

@@ -92,7 +92,7 @@ async function main(): Promise<number> {
     note(`${figure.name} ...`);
     const started = performance.now();
     try {
-      await withTimeout(figure.run(bench), quick ? 60_000 : 600_000, figure.name);
+      await withTimeout(figure.run(bench), figure.timeoutMs?.(quick) ?? (quick ? 60_000 : 600_000), figure.name);
       note(`${figure.name} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     } catch (e) {
       failures.push({ figure: figure.name, error: (e as Error).message });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { TWIN_CHANGES } from '../../web/src/lib/graphql/operations.js';
 import { data, eventually, send, subscribe, useGraphqlServer, wsClient } from './helpers.js';
 
 const server = useGraphqlServer();
@@ -60,6 +61,22 @@ describe('twinChanges', () => {
     expect((await sub.next()).data.twinChanges).toEqual({ kind: 'LEAVE', id: 'tc3', twin: { state: { level: 2, zone: 'x' } } });
     await data(server.url, 'mutation { removeTwin(model: "sensor", id: "tc1") }');
     expect((await sub.next()).data.twinChanges).toEqual({ kind: 'LEAVE', id: 'tc1', twin: null });
+    await client.dispose();
+  });
+
+  it("leaves the state out of the dashboard's map stream when asked withState: false, and keeps it by default", async () => {
+    await send(server.url, [['ws1', { set: { level: 70, zone: 'slim', lat: 10, lng: 20 } }]]);
+    const where = { field: 'zone', op: 'EQ', value: 'slim' };
+    await eventually(async () =>
+      expect((await data(server.url, '{ twins(model: "sensor", where: {field: "zone", op: EQ, value: "slim"}) { totalCount } }')).twins.totalCount).toBe(1),
+    );
+    const client = wsClient(server.url);
+    const slim = subscribe(client, TWIN_CHANGES, { model: 'sensor', where, throttleMs: 0, withState: false });
+    const full = subscribe(client, TWIN_CHANGES, { model: 'sensor', where, throttleMs: 0 });
+    const s = (await slim.next()).data.twinChanges;
+    expect(s).toMatchObject({ kind: 'ENTER', id: 'ws1', twin: { id: 'ws1', model: 'sensor' } });
+    expect(s.twin).not.toHaveProperty('state');
+    expect((await full.next()).data.twinChanges.twin.state).toMatchObject({ level: 70, zone: 'slim' });
     await client.dispose();
   });
 

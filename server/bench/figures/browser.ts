@@ -1,11 +1,17 @@
 /**
  * Browser figure (issue 6): the built dashboard in headless Debian Chromium while 100,000 grid
- * nodes report once a second over WebSocket ingest. Reports the longest main-thread task and the
- * frames per second over 10 s, and the ingest rate actually reached (on 2 shared cores the load
- * generator, the server and the software-rendered browser compete, so the rate is part of the result).
+ * nodes (20,000 in quick runs; `HEXTWIN_BENCH_BROWSER_TWINS=N` sets it) report once a second over
+ * WebSocket ingest. Reports the longest main-thread task and the frames per second over 10 s, and
+ * the ingest rate actually reached (on 2 shared cores the load generator, the server and the
+ * software-rendered browser compete, so the rate is part of the result).
+ * `HEXTWIN_BENCH_BROWSER_COMPOSITING=gpu` composites on SwiftShader instead of in software (see
+ * `launchChromium`), and says so in the units: what is left of a long task once the software
+ * compositor's read-back of every WebGL frame is gone.
+ * `HEXTWIN_BENCH_BROWSER_PROF=<dir>` writes a CPU profile of the page over the measured window there
+ * (`browser-<twins>.cpuprofile`, open it in Chromium's DevTools).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +29,15 @@ const QUICK_WARMUP_MS = 3_000;
 const BATCH = 1_000;
 const CONDITIONS = ['minor', 'moderate', 'severe', 'offline'] as const;
 
+/** The twin count: `HEXTWIN_BENCH_BROWSER_TWINS`, else 20k quick and 100k full. */
+function twinCount(quick: boolean): number {
+  const env = process.env.HEXTWIN_BENCH_BROWSER_TWINS;
+  if (env === undefined || env === '') return quick ? 20_000 : 100_000;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`HEXTWIN_BENCH_BROWSER_TWINS must be a positive integer, got ${JSON.stringify(env)}`);
+  return n;
+}
+
 /** Deterministic positions so every run loads the same map. */
 function nodePosition(i: number): { lat: number; lng: number } {
   const a = Math.sin(i * 12.9898) * 43758.5453;
@@ -37,7 +52,15 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
   const tsx = import.meta.resolve('tsx');
   const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', tsx, path.join(repoRoot, 'server/src/main.ts')], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, WEB_DIR: path.join(repoRoot, 'web/dist'), LOG_LEVEL: 'warn', AUTH_ANONYMOUS: '1' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      WEB_DIR: path.join(repoRoot, 'web/dist'),
+      LOG_LEVEL: 'warn',
+      AUTH_ANONYMOUS: '1',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   trackChild(child, `hextwin server for the browser figure, port ${port}`, () => rmSync(dataDir, { recursive: true, force: true }));
@@ -64,9 +87,9 @@ async function startServer(): Promise<{ url: string; wsUrl: string; stop(): Prom
 }
 
 /** Chromium under playwright, its browser process tracked by PID (playwright does not hand us the process). */
-async function launchTracked(): Promise<{ browser: Browser; close(): Promise<void> }> {
+async function launchTracked(compositing: 'software' | 'gpu'): Promise<{ browser: Browser; close(): Promise<void> }> {
   const before = new Set(childPids());
-  const browser = await launchChromium();
+  const browser = await launchChromium({ compositing });
   const pids = childPids().filter((p) => !before.has(p));
   for (const p of pids) trackPid(p, 'Chromium');
   return {
@@ -164,11 +187,44 @@ async function openInstrumented(browser: Browser, url: string): Promise<Page> {
   return page;
 }
 
+/**
+ * Starts a CPU profile and a Chromium trace of the page when `HEXTWIN_BENCH_BROWSER_PROF` names a
+ * directory; the returned stop writes them.
+ */
+async function profilePage(browser: Browser, page: Page, twins: number): Promise<() => Promise<void>> {
+  const dir = process.env.HEXTWIN_BENCH_BROWSER_PROF;
+  if (!dir) return async () => {};
+  mkdirSync(dir, { recursive: true });
+  await browser.startTracing(page, {
+    path: path.join(dir, `browser-${twins}.trace.json`),
+    categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel', 'blink', 'gpu', 'cc', 'v8'],
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+  await cdp.send('Profiler.start');
+  return async () => {
+    const { profile } = await cdp.send('Profiler.stop');
+    await browser.stopTracing();
+    writeFileSync(path.join(dir, `browser-${twins}.cpuprofile`), JSON.stringify(profile));
+  };
+}
+
 const figure: Figure = {
   name: 'browser',
+  // loading the twins takes longer than a quick run's minute once there are more than 20k, and so
+  // does writing a trace
+  timeoutMs: (quick) => (quick && twinCount(true) <= 20_000 && !process.env.HEXTWIN_BENCH_BROWSER_PROF ? 60_000 : 600_000),
   async run(b) {
-    const twins = b.quick ? 20_000 : 100_000;
-    const per = b.quick ? ' (20k twins)' : '';
+    const twins = twinCount(b.quick);
+    const env = process.env.HEXTWIN_BENCH_BROWSER_COMPOSITING ?? 'software';
+    if (env !== 'software' && env !== 'gpu') throw new Error(`HEXTWIN_BENCH_BROWSER_COMPOSITING must be software or gpu, got ${JSON.stringify(env)}`);
+    const compositing: 'software' | 'gpu' = env;
+    const notes = [
+      ...(twins === 100_000 ? [] : [`${twins >= 1000 ? `${Math.round(twins / 1000)}k` : twins} twins`]),
+      ...(compositing === 'gpu' ? ['GPU compositing'] : []),
+    ];
+    const per = notes.length ? ` (${notes.join(', ')})` : '';
     b.progress('building the dashboard');
     await buildDashboard();
     b.progress('starting the server and Chromium');
@@ -179,7 +235,7 @@ const figure: Figure = {
     let feeding = true;
     try {
       server = await startServer();
-      chromium = await launchTracked();
+      chromium = await launchTracked(compositing);
       const browser = chromium.browser;
       feeder = await Feeder.open(server.wsUrl);
       const idle = await openInstrumented(browser, server.url);
@@ -241,6 +297,7 @@ const figure: Figure = {
       b.progress(`measuring for ${MEASURE_MS / 1000} s`);
 
       const acceptedBefore = feeder.accepted;
+      const stopProfile = await profilePage(browser, page, twins);
       await page.evaluate(() => {
         (window as unknown as { __measure: boolean }).__measure = true;
       });
@@ -252,6 +309,7 @@ const figure: Figure = {
         return { longest: w.__longest, frames: w.__frames };
       });
       const seconds = (Date.now() - t0) / 1000;
+      await stopProfile();
       const rate = (feeder.accepted - acceptedBefore) / seconds;
       feeding = false;
       await feed;
@@ -260,7 +318,7 @@ const figure: Figure = {
       b.report({
         name: 'browser.idle-repaint-task',
         value: Math.round(floor),
-        unit: 'ms',
+        unit: `ms${compositing === 'gpu' ? ' (GPU compositing)' : ''}`,
         goal: 'what one repaint of the idle map costs here: the least any update costs',
       });
       b.report({ name: 'browser.longest-task', value: Math.round(m.longest), unit: `ms${per}`, goal: '<= 50 ms with 100k twins changing at 1 Hz' });

@@ -13,14 +13,20 @@ interface Result {
 }
 
 function runChild(twins: number, batches: number): Promise<Result> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(new URL('../multicore-child.ts', import.meta.url)), String(twins), String(batches)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=64', '--import', 'tsx', fileURLToPath(new URL('../multicore-child.ts', import.meta.url)), String(twins), String(batches)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Result) : reject(new Error(`multicore child exited with ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Result) : reject(new Error(`multicore child exited with ${code}`)),
+    );
   });
 }
 
@@ -31,7 +37,12 @@ export default {
     const r = await runChild(twins, b.quick ? 5_000 : 20_000);
     const label = `${twins / 1000}k twins, batches of 100`;
     b.report({ name: 'multicore.one-thread-rate', value: r.one.rate, unit: `msgs/s (${label})` });
-    b.report({ name: 'multicore.two-workers-rate', value: r.two.rate, unit: `msgs/s (${label}, raw bytes transferred)`, goal: '> one-thread rate to be worth it' });
+    b.report({
+      name: 'multicore.two-workers-rate',
+      value: r.two.rate,
+      unit: `msgs/s (${label}, raw bytes transferred)`,
+      goal: '> one-thread rate to be worth it',
+    });
     b.report({ name: 'multicore.one-thread-cpu', value: r.one.cpuUsPerMsg, unit: 'CPU µs/msg' });
     b.report({ name: 'multicore.two-workers-cpu', value: r.two.cpuUsPerMsg, unit: 'CPU µs/msg (all threads)', goal: '<= one-thread CPU' });
   },

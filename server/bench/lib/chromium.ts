@@ -26,9 +26,16 @@ export const CHROMIUM_ARGS = [
   '--enable-unsafe-swiftshader',
 ];
 
-export function launchChromium(): Promise<Browser> {
+/**
+ * `compositing: 'gpu'` leaves `--disable-gpu` out, so the page is composited on SwiftShader too.
+ * With `--disable-gpu` the compositor is software and the renderer reads every WebGL frame back on
+ * its main thread (waiting for SwiftShader to draw it); GPU compositing, what a browser with a GPU
+ * does, hands the frame over without that wait.
+ */
+export function launchChromium(opts: { compositing?: 'software' | 'gpu' } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const args = opts.compositing === 'gpu' ? CHROMIUM_ARGS.filter((a) => a !== '--disable-gpu') : CHROMIUM_ARGS;
+  return chromium.launch({ executablePath: CHROMIUM, args });
 }
 
 /**

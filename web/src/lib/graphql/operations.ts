@@ -2,8 +2,13 @@
 
 const ALERT_FIELDS = 'id model twinId severity title message at acknowledged data type status count firstAt lastAt clearedAt assignee comment change';
 const TWIN_FIELDS = 'id model state lat lng updatedAt level';
-/** the feed also takes the twin, so the map can place an alerting twin without asking again */
-const FEED_ALERT_FIELDS = `${ALERT_FIELDS} twin { ${TWIN_FIELDS} }`;
+/** what the map draws a twin from: its state is left to the tooltip, which fetches it on hover */
+const MAP_TWIN_FIELDS = 'id model lat lng updatedAt level';
+/**
+ * the feed also takes the twin, so the map can place an alerting twin without asking again; not its
+ * state, which under an alert storm was most of the bytes the page parsed
+ */
+const FEED_ALERT_FIELDS = `${ALERT_FIELDS} twin { ${MAP_TWIN_FIELDS} }`;
 
 export const MODELS = /* GraphQL */ `
   query Models {
@@ -112,8 +117,8 @@ export const ALERTS_SUBSCRIPTION = /* GraphQL */ `
 `;
 
 export const TWIN_CHANGES = /* GraphQL */ `
-  subscription TwinChanges($model: String!, $where: TwinFilter, $throttleMs: Int) {
-    twinChanges(model: $model, where: $where, throttleMs: $throttleMs) { kind id twin { ${TWIN_FIELDS} } }
+  subscription TwinChanges($model: String!, $where: TwinFilter, $throttleMs: Int, $withState: Boolean = true) {
+    twinChanges(model: $model, where: $where, throttleMs: $throttleMs) { kind id twin { ${TWIN_FIELDS.replace('state', 'state @include(if: $withState)')} } }
   }
 `;
 

@@ -50,7 +50,7 @@ export interface Alert {
   acknowledged: boolean;
   data: JSONValue;
   /** the twin that raised it, as the feed selects it (null once removed; absent when not selected) */
-  twin?: TwinSummary | null;
+  twin?: MapTwin | null;
   /** the alarm lifecycle: de-duplicated per twin and type while ACTIVE */
   type: string | null;
   status: AlarmStatus;
@@ -90,6 +90,12 @@ export interface TwinSummary {
   level: Severity | null;
 }
 
+/**
+ * A twin as the map holds it: a large model's streams leave `state` out (it is most of the bytes
+ * of a change, and the map draws only position and level); the tooltip fetches it on hover.
+ */
+export type MapTwin = Omit<TwinSummary, 'state'> & { state?: JSONObject };
+
 /** A twin as the inspector sees it. */
 export interface TwinDetail extends TwinSummary {
   createdAt: string | null;
@@ -105,6 +111,9 @@ export interface TwinChange {
   id: string;
   twin: TwinSummary | null;
 }
+
+/** A change from a stream asked for without state (`withState: false`). */
+export type MapTwinChange = Omit<TwinChange, 'twin'> & { twin: MapTwin | null };
 
 export interface TwinConnection {
   totalCount: number;

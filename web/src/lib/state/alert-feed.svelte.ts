@@ -7,7 +7,7 @@
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { ACKNOWLEDGE_ALERT, ALERTS, ALERTS_SUBSCRIPTION, ASSIGN_ALERT, CLEAR_ALERT } from '../graphql/operations.ts';
-import { Severities, type Alert, type Severity, type TwinSummary } from '../graphql/types.ts';
+import { Severities, type Alert, type MapTwin, type Severity } from '../graphql/types.ts';
 import { LEVEL_OF_SEVERITY, type Level } from '../util/severity.ts';
 import { Persisted } from './persisted.svelte.ts';
 import { onBeat } from '../util/beat.ts';
@@ -29,7 +29,7 @@ const lastAt = (a: Alert): string => a.lastAt ?? a.at;
  * Told the highest open severity of a twin, and the twin as its newest alert carried it
  * (undefined when no alert said; null when the twin no longer exists).
  */
-export type OpenLevelListener = (model: string, id: string, level: Level, twin: TwinSummary | null | undefined) => void;
+export type OpenLevelListener = (model: string, id: string, level: Level, twin: MapTwin | null | undefined) => void;
 
 export class AlertFeed {
   #client: GraphQLClient;
@@ -178,7 +178,7 @@ export class AlertFeed {
 
   #publishLevel(model: string, id: string): void {
     let level = 0;
-    let twin: TwinSummary | null | undefined;
+    let twin: MapTwin | null | undefined;
     // newest first: the first alert that carries the twin has its latest known state
     for (const a of this.#alerts) {
       if (a.model !== model || a.twinId !== id) continue;

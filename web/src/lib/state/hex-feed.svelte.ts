@@ -1,12 +1,12 @@
 /**
  * The hexagon bins behind the map's hexagon layer: one `hexAggregate` subscription for a model,
- * resolution and metric, its latest push handed to the layer on the shared UI beat (in the same
- * frame as the twins and the feed). The layer component only draws the bins.
+ * resolution and metric, its latest push handed to the layer on the map beat (in the same
+ * update as the twins). The layer component only draws the bins.
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { HEX_AGGREGATE } from '../graphql/operations.ts';
 import type { HexBin, MetricInput } from '../graphql/types.ts';
-import { onBeat } from '../util/beat.ts';
+import { mapPacer } from '../map/map-beat.ts';
 
 export interface HexFeedSpec {
   model: string;
@@ -53,7 +53,7 @@ export class HexFeed {
       {
         next: ({ hexAggregate }) => {
           latest = hexAggregate;
-          onBeat(applyLatest);
+          mapPacer().schedule(applyLatest);
         },
         error: (e) => {
           this.#error = e.message;

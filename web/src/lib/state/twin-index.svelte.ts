@@ -7,7 +7,7 @@
  */
 import type { Point } from 'geojson';
 import type { GeoJSONSourceDiff } from 'maplibre-gl';
-import type { TwinSummary } from '../graphql/types.ts';
+import type { MapTwin } from '../graphql/types.ts';
 import { FeatureDiff } from '../map/feature-diff.ts';
 import { twinLevel, type Level } from '../util/severity.ts';
 import { twinKey } from './selection.svelte.ts';
@@ -19,7 +19,7 @@ export type Reason = (typeof Reason)[keyof typeof Reason];
 export interface TwinEntry {
   key: string;
   fid: number;
-  twin: TwinSummary;
+  twin: MapTwin;
   reasons: number;
   level: Level;
 }
@@ -57,7 +57,7 @@ export class TwinIndex {
     return () => this.#listeners.delete(listener);
   }
 
-  upsert(twin: TwinSummary, reason: Reason): void {
+  upsert(twin: MapTwin, reason: Reason): void {
     const key = twinKey(twin.model, twin.id);
     let e = this.#entries.get(key);
     if (!e) {

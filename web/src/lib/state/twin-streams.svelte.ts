@@ -7,7 +7,7 @@
  */
 import type { GraphQLClient } from '../graphql/client.svelte.ts';
 import { TWIN_CHANGES } from '../graphql/operations.ts';
-import type { ModelInfo, TwinChange, TwinFilter } from '../graphql/types.ts';
+import type { MapTwinChange, ModelInfo, TwinFilter } from '../graphql/types.ts';
 import { ALERTING_FILTER } from '../util/severity.ts';
 import { Reason, type TwinIndex } from './twin-index.svelte.ts';
 import { snapBbox, type Bbox } from '../util/bbox.ts';
@@ -86,20 +86,23 @@ export class TwinStreams {
 
   #subscribe(model: ModelInfo, large: boolean): void {
     const filters = large ? this.#largeFilters() : [null];
+    // a large model's changes come without state: at 100k twins the states of the twins entering
+    // and leaving the alerting set were megabytes of JSON a second to parse on the main thread
+    const withState = !large;
     let entry = this.#streams.get(model.name);
     if (!entry) {
       entry = { large, streams: new Map() };
       this.#streams.set(model.name, entry);
     }
     entry.large = large;
-    const wanted = new Map(filters.map((f) => [JSON.stringify(f), f] as const));
+    const wanted = new Map(filters.map((f) => [JSON.stringify({ f, withState }), f] as const));
     for (const [sig, stop] of entry.streams) {
       if (wanted.has(sig)) continue;
       entry.streams.delete(sig);
       setTimeout(stop, HANDOVER_MS);
     }
     for (const [sig, where] of wanted) {
-      if (!entry.streams.has(sig)) entry.streams.set(sig, this.#stream(model.name, where));
+      if (!entry.streams.has(sig)) entry.streams.set(sig, this.#stream(model.name, where, withState));
     }
   }
 
@@ -111,7 +114,7 @@ export class TwinStreams {
     return out;
   }
 
-  #stream(model: string, where: TwinFilter | null): () => void {
+  #stream(model: string, where: TwinFilter | null, withState: boolean): () => void {
     // Each stream remembers which twins it brought, so two streams of one model (alerting and
     // viewport) can overlap without one's LEAVE hiding a twin the other still shows.
     const mine = new Set<string>();
@@ -120,9 +123,9 @@ export class TwinStreams {
       if (!mine.delete(id)) return;
       if (!this.#heldByOtherStream(model, id, mine)) index.release(model, id, Reason.Stream);
     };
-    const stopSub = this.#client.subscribe<{ twinChanges: TwinChange }>(
+    const stopSub = this.#client.subscribe<{ twinChanges: MapTwinChange }>(
       TWIN_CHANGES,
-      { model, where, throttleMs: STREAM_THROTTLE_MS },
+      { model, where, throttleMs: STREAM_THROTTLE_MS, withState },
       {
         next: ({ twinChanges: c }) => {
           if (c.kind === 'LEAVE' || !c.twin) leave(c.id);
