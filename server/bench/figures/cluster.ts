@@ -16,6 +16,7 @@
  *   answers again. A dead process is noticed by probes (its subject has no responder once its
  *   connection is gone) before the default node TTL (3 s), which covers hung nodes.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { partition, PARTITIONS } from '@hextwin/shared';
 import type { Bench } from '../bench.js';
@@ -78,15 +79,12 @@ async function measuredRound(
   };
 }
 
-/** Resident memory of each node, from its /metrics (bytes). */
-async function rssOf(nodes: Proc[]): Promise<number[]> {
-  return Promise.all(
-    nodes.map(async (n) => {
-      const text = await (await fetch(n.url + '/metrics')).text();
-      const line = text.split('\n').find((l) => l.startsWith('process_resident_memory_bytes '));
-      return Number(line?.split(' ')[1] ?? NaN);
-    }),
-  );
+/** Resident memory of each node, from /proc/PID/status (bytes). */
+function rssOf(nodes: Proc[]): number[] {
+  return nodes.map((n) => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${n.child.pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : NaN;
+  });
 }
 
 /** Accepted msgs/s over `ms` through every node at once, then the applied rate once all are applied. */
@@ -214,7 +212,7 @@ export default {
       for (let n = 1; n <= 3; n++) {
         b.progress(`cluster: starting node ${n}`);
         nodes.push(await startNode({ natsUrl: nats.url, nodeId: `bench-${n}`, modelsDir }));
-        if (n === 1) rssBaseline = (await rssOf(nodes))[0]!;
+        if (n === 1) rssBaseline = (rssOf(nodes))[0]!;
         await waitBalanced(nodes[0]!, n, 30_000);
         await ingestRound(nodes, quick ? 500 : 2_000); // warm-up: creates the twins
         const r = await measuredRound(nodes, nats, ms);
@@ -226,7 +224,7 @@ export default {
           floor: n === 1 ? 'cluster.embedded-cpu-per-message' : 'cluster.cpu-per-message-1node',
           goal: n === 1 ? 'ratio to embedded: lower is better' : 'ratio <= 1.25 (total cost flat as nodes are added)',
         });
-        const rss = await rssOf(nodes);
+        const rss = rssOf(nodes);
         const perTwin = (rss.reduce((a, b) => a + b, 0) / rss.length - rssBaseline) / TWINS;
         b.report({
           name: `cluster.memory-per-twin-per-node-${n}node${plural}`,
