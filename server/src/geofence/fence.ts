@@ -4,7 +4,7 @@
  * optional dwell time and alarm. Bad input is a GEOFENCE_INVALID error naming the field.
  */
 import { HextwinError, haversineKmBetween, Severity, type JsonValue } from '@hextwin/shared';
-import { circleBBox, circleRing, inPolygon, ringsBBox, type BBox, type PolygonRings } from './geometry.js';
+import { circleBBox, circleRing, flatRings, inFlatRings, ringsBBox, type BBox, type PolygonRings } from './geometry.js';
 
 export type FenceShape =
   | { type: 'Polygon'; coordinates: [number, number][][] }
@@ -72,7 +72,8 @@ function polygon(v: unknown, where: string, count: { n: number }): [number, numb
 
 /** The shape of a fence: a GeoJSON Polygon / MultiPolygon (bare, or as a Feature's geometry) or a circle. */
 export function parseShape(v: unknown, where = 'shape'): FenceShape {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(where, 'expected a GeoJSON Polygon or MultiPolygon, or {center: [lng, lat], radiusM}');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw invalid(where, 'expected a GeoJSON Polygon or MultiPolygon, or {center: [lng, lat], radiusM}');
   const o = v as Record<string, unknown>;
   if (o.type === 'Feature') return parseShape(o.geometry, `${where}.geometry`);
   const count = { n: 0 };
@@ -84,7 +85,8 @@ export function parseShape(v: unknown, where = 'shape'): FenceShape {
   if ('center' in o || 'radiusM' in o) {
     const center = position(o.center, `${where}.center`);
     const r = o.radiusM;
-    if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0 || r > MAX_RADIUS_M) throw invalid(`${where}.radiusM`, `expected metres in (0, ${MAX_RADIUS_M}], got ${JSON.stringify(r)}`);
+    if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0 || r > MAX_RADIUS_M)
+      throw invalid(`${where}.radiusM`, `expected metres in (0, ${MAX_RADIUS_M}], got ${JSON.stringify(r)}`);
     return { center, radiusM: r };
   }
   throw invalid(`${where}.type`, `expected "Polygon" or "MultiPolygon" (or a circle {center, radiusM}), got ${JSON.stringify(o.type)}`);
@@ -94,7 +96,8 @@ export function parseShape(v: unknown, where = 'shape'): FenceShape {
 export function parseGeofence(v: unknown, where = 'geofence'): GeofenceSpec {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalid(where, 'expected an object {name, shape, model?, dwellMs?, alarm?}');
   const o = v as Record<string, unknown>;
-  if (typeof o.name !== 'string' || !NAME.test(o.name)) throw invalid(`${where}.name`, `expected 1 to 100 letters, digits, spaces or _.:-, got ${JSON.stringify(o.name)}`);
+  if (typeof o.name !== 'string' || !NAME.test(o.name))
+    throw invalid(`${where}.name`, `expected 1 to 100 letters, digits, spaces or _.:-, got ${JSON.stringify(o.name)}`);
   const at = `geofence "${o.name}"`;
   if (o.model != null && typeof o.model !== 'string') throw invalid(`${at}.model`, 'expected a model name or null (every model)');
   let dwellMs: number | null = null;
@@ -115,27 +118,43 @@ export function parseGeofence(v: unknown, where = 'geofence'): GeofenceSpec {
   return { name: o.name, model: (o.model as string | null | undefined) ?? null, shape: parseShape(o.shape, `${at}.shape`), dwellMs, alarm };
 }
 
+/**
+ * A fence's fields in one fixed order (a literal, not a spread of the spec): every fence then has
+ * one shape, and reading `contains` on the lookup path stays a monomorphic load (spread copies
+ * measured ~0.3 µs per call over 10k fences).
+ */
+const fence = (spec: GeofenceSpec, origin: Fence['origin'], updatedAt: number, bbox: BBox, contains: Fence['contains']): Fence => ({
+  name: spec.name,
+  model: spec.model,
+  shape: spec.shape,
+  dwellMs: spec.dwellMs,
+  alarm: spec.alarm,
+  origin,
+  updatedAt,
+  bbox,
+  contains,
+});
+
 /** A checked spec, with its box and exact test. */
 export function compileFence(spec: GeofenceSpec, origin: Fence['origin'], updatedAt: number): Fence {
   const s = spec.shape;
   if ('center' in s) {
     const [lng0, lat0] = s.center;
     const km = s.radiusM / 1000;
-    return { ...spec, origin, updatedAt, bbox: circleBBox(lng0, lat0, s.radiusM), contains: (lat, lng) => haversineKmBetween(lat0, lng0, lat, lng) <= km };
+    const bbox = circleBBox(lng0, lat0, s.radiusM);
+    const [w, so, e, n] = bbox;
+    // most candidates of a grid cell are outside the circle's box: no trigonometry for those
+    return fence(spec, origin, updatedAt, bbox, (lat, lng) => lng >= w && lng <= e && lat >= so && lat <= n && haversineKmBetween(lat0, lng0, lat, lng) <= km);
   }
   const polygons: PolygonRings[] = s.type === 'Polygon' ? [s.coordinates] : s.coordinates;
   const bbox = ringsBBox(polygons);
-  return {
-    ...spec,
-    origin,
-    updatedAt,
-    bbox,
-    contains: (lat, lng) => {
-      if (lng < bbox[0] || lng > bbox[2] || lat < bbox[1] || lat > bbox[3]) return false;
-      for (const p of polygons) if (inPolygon(p, lng, lat)) return true;
-      return false;
-    },
-  };
+  const [w, so, e, n] = bbox;
+  const flat = polygons.map(flatRings);
+  return fence(spec, origin, updatedAt, bbox, (lat, lng) => {
+    if (lng < w || lng > e || lat < so || lat > n) return false;
+    for (const p of flat) if (inFlatRings(p, lng, lat)) return true;
+    return false;
+  });
 }
 
 /** The fence as GeoJSON geometry to draw (a circle as a 64-sided polygon). */

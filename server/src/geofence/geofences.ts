@@ -54,7 +54,8 @@ export class Geofences {
       kept++;
     }
     for (const f of this.tracker.list())
-      if (f.model !== null && !this.engine.hasModel(f.model)) this.opts.logger.warn({ fence: f.name, model: f.model }, 'a geofence names a model that is not loaded');
+      if (f.model !== null && !this.engine.hasModel(f.model))
+        this.opts.logger.warn({ fence: f.name, model: f.model }, 'a geofence names a model that is not loaded');
     if (fromFile.length + kept > 0) this.opts.logger.info({ file: fromFile.length, api: kept }, 'geofences loaded');
   }
 

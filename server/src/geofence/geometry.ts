@@ -20,28 +20,40 @@ const RAD = Math.PI / 180;
  * edge is inside (edges are inclusive, as bbox filters are).
  */
 export function inPolygon(rings: PolygonRings, lng: number, lat: number): boolean {
-  let inside = false;
-  for (const ring of rings) {
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i]!;
-      const [xj, yj] = ring[j]!;
-      if (yi > lat !== yj > lat && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-  }
-  return inside || onEdge(rings, lng, lat);
+  return inFlatRings(flatRings(rings), lng, lat);
+}
+
+/** Each ring as one flat array of x, y pairs: what the hot path walks (no tuple per vertex). */
+export function flatRings(rings: PolygonRings): Float64Array[] {
+  return rings.map((ring) => {
+    const a = new Float64Array(ring.length * 2);
+    ring.forEach(([x, y], k) => {
+      a[2 * k] = x;
+      a[2 * k + 1] = y;
+    });
+    return a;
+  });
 }
 
 const EPS = 1e-12;
 
-function onEdge(rings: PolygonRings, x: number, y: number): boolean {
-  for (const ring of rings)
-    for (let i = 1; i < ring.length; i++) {
-      const [x1, y1] = ring[i - 1]!;
-      const [x2, y2] = ring[i]!;
-      if (x < Math.min(x1, x2) - EPS || x > Math.max(x1, x2) + EPS || y < Math.min(y1, y2) - EPS || y > Math.max(y1, y2) + EPS) continue;
-      if (Math.abs((x2 - x1) * (y - y1) - (y2 - y1) * (x - x1)) <= EPS * Math.max(1, Math.abs(x2 - x1) + Math.abs(y2 - y1))) return true;
+/** `inPolygon` over flat rings: one pass does the crossings and the on-edge test. */
+export function inFlatRings(rings: readonly Float64Array[], x: number, y: number): boolean {
+  let inside = false;
+  for (const r of rings) {
+    const n = r.length;
+    for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
+      const xi = r[i]!;
+      const yi = r[i + 1]!;
+      const xj = r[j]!;
+      const yj = r[j + 1]!;
+      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+      // on the edge (j, i)? only when the point is within the edge's box
+      if (x < (xi < xj ? xi : xj) - EPS || x > (xi > xj ? xi : xj) + EPS || y < (yi < yj ? yi : yj) - EPS || y > (yi > yj ? yi : yj) + EPS) continue;
+      if (Math.abs((xi - xj) * (y - yj) - (yi - yj) * (x - xj)) <= EPS * Math.max(1, Math.abs(xi - xj) + Math.abs(yi - yj))) return true;
     }
-  return false;
+  }
+  return inside;
 }
 
 export function ringsBBox(polygons: readonly PolygonRings[]): BBox {
