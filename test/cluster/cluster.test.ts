@@ -80,9 +80,14 @@ async function settledStates(url: string): Promise<Map<string, SequenceState | u
 
 async function checkRelays(url: string): Promise<void> {
   for (const [r, x] of relays) {
-    const from = await ownerTwin<RelayState>(url, 'relay', r);
-    const sent = from?.state.sent ?? 0;
     const acked = load.relayAcked.get(r) ?? 0;
+    // the relay's owner may still be replaying its partition (a takeover): wait until it has applied what was acknowledged
+    const sent = await eventually(
+      `${r} to apply its ${acked} acknowledged messages`,
+      async () => (await ownerTwin<RelayState>(url, 'relay', r))?.state.sent ?? 0,
+      (n) => n >= acked,
+      15_000,
+    );
     expect(sent === acked || (load.relayInDoubt.has(r) && sent === acked + 1), `${r} sent ${sent}, acknowledged ${acked}`).toBe(true);
     await eventually(
       `${x} received what ${r} sent`,
