@@ -180,7 +180,16 @@ export class LmdbStore implements TwinStore {
   }
 
   beginCheckpoint(): CheckpointWriter {
-    return this.thread!.writer();
+    const w = this.thread!.writer();
+    return {
+      ...w,
+      // the worker's transaction is not this thread's: renew the read snapshot, or reads right
+      // after the commit may still see the store as it was before it
+      commit: async (meta) => {
+        await w.commit(meta);
+        this.env.resetReadTxn();
+      },
+    };
   }
 
   /** The whole checkpoint in one call (tests, tools): the same worker transaction. */
