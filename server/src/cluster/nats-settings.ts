@@ -8,9 +8,8 @@ import path from 'node:path';
 import { HextwinError } from '@hextwin/shared';
 import { credsAuthenticator, nkeyAuthenticator, type NodeConnectionOptions } from '@nats-io/transport-node';
 
-export interface NatsSettings {
-  /** JetStream replicas of the streams and KV buckets the cluster creates (1 for a single server, 3 on a NATS cluster) */
-  replicas: number;
+/** How a process logs in to NATS: plain strings, so they can also be handed to a worker thread. */
+export interface NatsCredentials {
   user?: string;
   password?: string;
   token?: string;
@@ -20,6 +19,11 @@ export interface NatsSettings {
   nkeySeedFile?: string;
   nkeySeed?: string;
   tls?: { caFile?: string; certFile?: string; keyFile?: string };
+}
+
+export interface NatsSettings extends NatsCredentials {
+  /** JetStream replicas of the streams and KV buckets the cluster creates (1 for a single server, 3 on a NATS cluster) */
+  replicas: number;
 }
 
 type Env = Record<string, string | undefined>;

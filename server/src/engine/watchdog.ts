@@ -14,6 +14,7 @@
  */
 import { keyString } from '@hextwin/shared';
 import { Worker } from 'node:worker_threads';
+import type { NatsCredentials } from '../cluster/nats-settings.js';
 
 const KEY_BYTES = 1024;
 
@@ -24,7 +25,7 @@ export const WATCHDOG_NOTE = 'watchdog-quarantine.json';
  * Where the worker puts a hung twin's record in cluster mode: plain strings only (workerData is
  * copied, and the worker builds its own NATS connection from them; see nats-settings.ts).
  */
-export interface WatchdogCluster {
+export interface WatchdogCluster extends NatsCredentials {
   servers: string[];
   /** connection name, shown by the NATS server */
   name: string;
@@ -32,13 +33,6 @@ export interface WatchdogCluster {
   bucket: string;
   /** ms to wait for JetStream to store the record before noting it on local disk instead */
   putTimeoutMs: number;
-  user?: string;
-  password?: string;
-  token?: string;
-  credsFile?: string;
-  nkeySeedFile?: string;
-  nkeySeed?: string;
-  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 export class ModelWatchdog {

@@ -4,21 +4,13 @@
  * after the fence's `dwellMs` inside, on the engine clock. Only twins inside some fence are
  * remembered; with no fence in a twin's scope a change costs two empty lookups.
  */
-import type { GeofenceEventType } from '../sinks/events.js';
+import type { GeofenceInput } from '../sinks/events.js';
 import type { Fence } from './fence.js';
 import { FenceIndex } from './fence-index.js';
 
-export interface FenceEvent {
+/** What the sinks get (GeofenceInput), with the fence itself instead of its name. */
+export interface FenceEvent extends Omit<GeofenceInput, 'fence'> {
   fence: Fence;
-  model: string;
-  twinId: string;
-  type: GeofenceEventType;
-  /** epoch ms, engine clock */
-  at: number;
-  lat: number | null;
-  lng: number | null;
-  /** DWELL: ms inside so far */
-  dwellMs?: number;
 }
 
 export interface TrackerClock {
