@@ -10,14 +10,15 @@ export class RealClock implements Clock {
     return Date.now();
   }
   wakeAt(at: number, fn: () => void): () => void {
-    // setTimeout caps at ~24.8 days; re-arm in steps for longer waits
+    // setTimeout caps at ~24.8 days, and its monotonic clock can fire a millisecond before
+    // Date.now() reaches `at`: re-arm until the clock has reached it
     const MAX = 2 ** 31 - 1;
     let handle: NodeJS.Timeout;
     const arm = () => {
-      const wait = at - Date.now();
-      handle = setTimeout(wait > MAX ? arm : fn, Math.max(0, Math.min(wait, MAX)));
+      handle = setTimeout(tick, Math.max(0, Math.min(at - Date.now(), MAX)));
       handle.unref?.();
     };
+    const tick = () => (Date.now() >= at ? fn() : arm());
     arm();
     return () => clearTimeout(handle);
   }
